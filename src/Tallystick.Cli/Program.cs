@@ -1,0 +1,3 @@
+using Tallystick.Cli;
+
+return TallyCommands.Root().Parse(args).Invoke();

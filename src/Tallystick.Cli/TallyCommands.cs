@@ -1,0 +1,155 @@
+using System.CommandLine;
+using System.Text.Json;
+using Tallystick.Server;
+
+namespace Tallystick.Cli;
+
+/// <summary>
+/// The <c>tally</c> command tree. Exit codes: 0 success, 1 the operation failed (e.g. nothing to revoke),
+/// 2 invalid usage or configuration.
+/// </summary>
+internal static class TallyCommands
+{
+    public const int ExitOk = 0;
+    public const int ExitFailed = 1;
+    public const int ExitUsage = 2;
+
+    public static RootCommand Root()
+    {
+        var root = new RootCommand("Tallystick: a verifiable usage-balance ledger (PacSpace Balance API compatible).")
+        {
+            Serve(),
+            Keys(),
+        };
+        return root;
+    }
+
+    private static Option<string?> DataOption() => new("--data")
+    {
+        Description = "Data directory (default: $TALLY_DATA_DIR or ./data).",
+    };
+
+    private static Command Serve()
+    {
+        var urls = new Option<string?>("--urls") { Description = "Listen URLs, ';'-separated (default http://127.0.0.1:8080)." };
+        var data = DataOption();
+        var config = new Option<string?>("--config") { Description = "Optional JSON config file (see README)." };
+        var command = new Command("serve", "Run the service until SIGTERM/Ctrl+C (then drain, flush and exit 0).")
+        {
+            urls, data, config,
+        };
+        command.SetAction(parse =>
+        {
+            TallyOptions options;
+            try
+            {
+                options = LoadOptions(parse.GetValue(config));
+                options.Urls = parse.GetValue(urls) ?? options.Urls;
+                options.DataDirectory = parse.GetValue(data) ?? options.DataDirectory;
+                var app = TallyServer.Build(options);
+                Console.Error.WriteLine($"tally: serving {options.Urls}, data in {Path.GetFullPath(options.DataDirectory)}");
+                app.Run();
+                return ExitOk;
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException or JsonException)
+            {
+                Console.Error.WriteLine($"tally: {e.Message}");
+                return ExitUsage;
+            }
+        });
+        return command;
+    }
+
+    internal static TallyOptions LoadOptions(string? configFile)
+    {
+        var environment = Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>()
+            .ToDictionary(e => (string)e.Key, e => (string?)e.Value, StringComparer.Ordinal);
+        return TallyOptions.Load(environment, configFile);
+    }
+
+    private static Command Keys()
+    {
+        var keys = new Command("keys", "Manage API keys (works while the server runs).");
+        keys.Subcommands.Add(KeysCreate());
+        keys.Subcommands.Add(KeysList());
+        keys.Subcommands.Add(KeysRevoke());
+        return keys;
+    }
+
+    private static Command KeysCreate()
+    {
+        var tenant = new Option<string>("--tenant") { Description = "Tenant name ([A-Za-z0-9._-], created if new).", Required = true };
+        var environment = new Option<string>("--env") { Description = "test or live.", Required = true };
+        environment.AcceptOnlyFromAmong("test", "live");
+        var data = DataOption();
+        var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var command = new Command("create", "Create a key; it is printed once and never stored.") { tenant, environment, data, json };
+        command.SetAction(parse => KeyAdmin.Run(parse.GetValue(data), admin =>
+        {
+            var key = admin.CreateKey(parse.GetValue(tenant)!, parse.GetValue(environment)!);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, string>
+                {
+                    ["key"] = key.FullKey, ["publicId"] = key.PublicId, ["tenant"] = parse.GetValue(tenant)!,
+                    ["environment"] = key.Environment,
+                }));
+            }
+            else
+            {
+                Console.WriteLine(key.FullKey);
+                Console.Error.WriteLine("Store this key now: it cannot be shown again.");
+            }
+            return ExitOk;
+        }));
+        return command;
+    }
+
+    private static Command KeysList()
+    {
+        var data = DataOption();
+        var json = new Option<bool>("--json") { Description = "Print JSON." };
+        var command = new Command("list", "List keys (never their secrets).") { data, json };
+        command.SetAction(parse => KeyAdmin.Run(parse.GetValue(data), admin =>
+        {
+            var keys = admin.ListKeys();
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(keys.Select(k => new Dictionary<string, object?>
+                {
+                    ["publicId"] = k.PublicId, ["prefix"] = $"pk_{k.Environment}_{k.PublicId}", ["tenant"] = k.TenantName,
+                    ["environment"] = k.Environment, ["createdAt"] = Timestamps.Format(k.CreatedAtUnixMs),
+                    ["revokedAt"] = k.RevokedAtUnixMs is { } r ? Timestamps.Format(r) : null,
+                })));
+                return ExitOk;
+            }
+            Console.WriteLine($"{"PREFIX",-32} {"TENANT",-20} {"ENV",-5} {"CREATED",-25} STATUS");
+            foreach (var k in keys)
+            {
+                var status = k.RevokedAtUnixMs is { } r ? "revoked " + Timestamps.Format(r) : "active";
+                Console.WriteLine($"{"pk_" + k.Environment + "_" + k.PublicId,-32} {k.TenantName,-20} {k.Environment,-5} " +
+                    $"{Timestamps.Format(k.CreatedAtUnixMs),-25} {status}");
+            }
+            return ExitOk;
+        }));
+        return command;
+    }
+
+    private static Command KeysRevoke()
+    {
+        var key = new Argument<string>("key") { Description = "The key's public id, prefix (pk_test_<id>) or full key." };
+        var data = DataOption();
+        var command = new Command("revoke", "Revoke a key (takes effect within 2 seconds on a running server).") { key, data };
+        command.SetAction(parse => KeyAdmin.Run(parse.GetValue(data), admin =>
+        {
+            if (admin.Revoke(parse.GetValue(key)!))
+            {
+                Console.WriteLine("revoked");
+                return ExitOk;
+            }
+            Console.Error.WriteLine("tally: no active key matches");
+            return ExitFailed;
+        }));
+        return command;
+    }
+}

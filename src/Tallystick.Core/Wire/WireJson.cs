@@ -1,0 +1,24 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Tallystick.Wire;
+
+/// <summary>
+/// The one JSON contract for every wire record, shared by server and client (source-generated, no reflection).
+/// camelCase names; null members are omitted.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    NumberHandling = JsonNumberHandling.Strict)]
+[JsonSerializable(typeof(ErrorEnvelope))]
+[JsonSerializable(typeof(Envelope<EmitResult>))]
+[JsonSerializable(typeof(Envelope<BatchEmitResult>))]
+[JsonSerializable(typeof(Envelope<DeltaStatusResult>))]
+[JsonSerializable(typeof(Envelope<DeriveResult>))]
+[JsonSerializable(typeof(Envelope<CustomerList>))]
+[JsonSerializable(typeof(Envelope<CustomerDetail>))]
+[JsonSerializable(typeof(EmitRequest))]
+[JsonSerializable(typeof(BatchEmitRequest))]
+[JsonSerializable(typeof(JsonElement))]
+public sealed partial class WireJson : JsonSerializerContext;

@@ -1,0 +1,19 @@
+namespace Tallystick.Server.Deltas;
+
+/// <summary>
+/// What the sequencer has published, as one immutable snapshot: how far the log is sequenced, which prefix is
+/// being integrated, and the latest durable signed checkpoint. A record's status follows from its leaf index:
+/// below <see cref="CheckpointSize"/> VERIFIED, below <see cref="ProcessingSize"/> PROCESSING, else QUEUED.
+/// </summary>
+internal sealed record LogHead(
+    long SequencedSize,
+    long ProcessingSize,
+    long CheckpointSize,
+    byte[] CheckpointRoot,
+    string CheckpointNote,
+    long CheckpointAtUnixMs,
+    long OldestUnintegratedAtUnixMs)
+{
+    public string StatusOf(long leafIndex) =>
+        leafIndex < CheckpointSize ? "VERIFIED" : leafIndex < ProcessingSize ? "PROCESSING" : "QUEUED";
+}

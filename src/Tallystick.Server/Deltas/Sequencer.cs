@@ -1,0 +1,311 @@
+using System.Collections.Concurrent;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tallystick.Merkle;
+using Tallystick.Notes;
+using Tallystick.Server.Storage;
+using Tallystick.Server.TransparencyLog;
+
+namespace Tallystick.Server.Deltas;
+
+/// <summary>
+/// The single writer. One dedicated thread drains queued emits, and in one SQLite transaction per iteration
+/// (group commit: one fsync for many requests) sequences them — customer sequence numbers, item hashes, receipt
+/// roots, log entries — and integrates the log entries committed by earlier iterations into the Merkle tree,
+/// signing a checkpoint that makes them VERIFIED. Emits are answered only after their transaction commits.
+/// </summary>
+internal sealed partial class Sequencer : IHostedService, IDisposable
+{
+    /// <summary>Deltas waiting for the sequencer; beyond this, emits are refused with 503 and Retry-After.</summary>
+    public const int QueueDeltasMax = 100_000;
+
+    /// <summary>Deltas sequenced in one transaction at most.</summary>
+    public const int GroupCommitDeltasMax = 20_000;
+
+    /// <summary>Items cached in the customer-state cache before it is emptied.</summary>
+    public const int CustomerCacheEntriesMax = 200_000;
+
+    private readonly Database _database;
+    private readonly LogIdentity _log;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _checkpointInterval;
+    private readonly TimeSpan _idempotencyRetention;
+    private readonly ConcurrentQueue<WorkItem> _queue = new();
+    private readonly Lock _submitLock = new();
+    private readonly ManualResetEventSlim _wake = new(false);
+    private readonly Dictionary<(long Plane, string Customer), CustomerState> _customers = [];
+    private readonly List<byte[]> _unintegrated = [];
+    private Thread? _thread;
+    private volatile bool _stopping;
+    private volatile bool _stopped;
+    private int _queuedDeltas;
+    private volatile LogHead _head;
+    private volatile Exception? _fault;
+    private SqliteConnection? _writer;
+    private WriterCommands? _commands;
+    private TileStore _tiles = TileStore.Empty();
+    private CompactRange _range = new();
+    private long _nextDeltaId;
+    private long _nextRecordId;
+    private long _nextCustomerKey;
+    private long _lastAcceptedAt;
+    private long _lastCheckpointTimestamp;
+    private long _oldestUnintegratedAt;
+    private long _lastPurgeTimestamp;
+
+    public Sequencer(Database database, LogIdentity log, TimeProvider time, ILogger<Sequencer> logger,
+        TallyOptions options)
+    {
+        _database = database;
+        _log = log;
+        _time = time;
+        _logger = logger;
+        _checkpointInterval = options.CheckpointInterval;
+        _idempotencyRetention = options.IdempotencyRetention;
+        _head = new LogHead(0, 0, 0, Rfc6962.EmptyRoot(), "", 0, 0);
+        LoadState();
+    }
+
+    public LogHead Head => _head;
+
+    public string Origin => _log.Origin;
+
+    public NoteVerifier Verifier => _log.Verifier;
+
+    /// <summary>Why the pipeline is unhealthy, or null.</summary>
+    public string? Problem
+    {
+        get
+        {
+            if (_fault is { } fault)
+            {
+                return $"sequencer failed: {fault.Message}";
+            }
+            var head = _head;
+            if (head.SequencedSize > head.CheckpointSize && head.OldestUnintegratedAtUnixMs > 0 &&
+                _time.GetUtcNow().ToUnixTimeMilliseconds() - head.OldestUnintegratedAtUnixMs > 30_000)
+            {
+                return "verification pipeline stalled: entries have waited more than 30 s for a checkpoint";
+            }
+            return _thread is { IsAlive: true } || !_stopped ? null : "sequencer is not running";
+        }
+    }
+
+    /// <summary>Queues an emit; false when the queue is full or the sequencer is stopping (answer 503).</summary>
+    public bool TrySubmit(WorkItem item)
+    {
+        lock (_submitLock)
+        {
+            // Under the lock so that no item can be queued after the thread has decided to stop.
+            if (_stopping)
+            {
+                return false;
+            }
+            if (Interlocked.Add(ref _queuedDeltas, item.DeltaCount) > QueueDeltasMax)
+            {
+                Interlocked.Add(ref _queuedDeltas, -item.DeltaCount);
+                return false;
+            }
+            _queue.Enqueue(item);
+        }
+        _wake.Set();
+        return true;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _thread = new Thread(Run) { IsBackground = true, Name = "tally-sequencer" };
+        _thread.Start();
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Drains what was queued, signs a final checkpoint, checkpoints the WAL and closes the database.</summary>
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        lock (_submitLock)
+        {
+            _stopping = true;
+        }
+        _wake.Set();
+        _thread?.Join();
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _commands?.Dispose();
+        _writer?.Dispose();
+        _wake.Dispose();
+    }
+
+    private void Run()
+    {
+        var batch = new List<WorkItem>();
+        var failures = 0;
+        while (true)
+        {
+            var stopping = _stopping;
+            _wake.Reset();
+            Drain(batch);
+            var integrate = _unintegrated.Count > 0 && (stopping || CheckpointDue());
+            if (batch.Count == 0 && !integrate)
+            {
+                if (stopping && _queue.IsEmpty)
+                {
+                    break;
+                }
+                _wake.Wait(_unintegrated.Count > 0 ? _checkpointInterval : TimeSpan.FromMilliseconds(500));
+                PurgeIdempotencyKeysIfDue();
+                continue;
+            }
+            try
+            {
+                Iterate(batch, integrate);
+                failures = 0;
+                _fault = null;
+            }
+            catch (Exception e) when (e is SqliteException or StoreUnavailableException or IOException)
+            {
+                failures++;
+                _fault = e;
+                _logger.LogError(e, "sequencer transaction failed; {Count} requests answered 503", batch.Count);
+                Fail(batch);
+                Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(5000, 50 * failures)));
+                TryReload();
+            }
+            finally
+            {
+                Interlocked.Add(ref _queuedDeltas, -batch.Sum(w => w.DeltaCount));
+                batch.Clear();
+            }
+        }
+        Shutdown();
+    }
+
+    private void Drain(List<WorkItem> batch)
+    {
+        var deltas = 0;
+        while (deltas < GroupCommitDeltasMax && _queue.TryDequeue(out var item))
+        {
+            batch.Add(item);
+            deltas += item.DeltaCount;
+        }
+    }
+
+    private bool CheckpointDue() =>
+        _time.GetElapsedTime(_lastCheckpointTimestamp) >= _checkpointInterval;
+
+    private void Iterate(List<WorkItem> batch, bool integrate)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        // Acceptance times never go backwards, so time order and sequence order agree (period scopes rely on it).
+        var acceptedAt = Math.Max(now, _lastAcceptedAt);
+        var integrating = integrate ? _unintegrated.Count : 0;
+        if (integrating > 0)
+        {
+            _head = _head with { ProcessingSize = _range.Size + integrating };
+        }
+        using var transaction = _writer!.BeginTransaction(deferred: false);
+        _commands!.Bind(transaction);
+        var answers = new List<(WorkItem Item, Answer Answer)>(batch.Count);
+        var sequenced = new List<byte[]>();
+        foreach (var item in batch)
+        {
+            answers.Add((item, Sequence(item, acceptedAt, sequenced)));
+        }
+        SignedCheckpoint? checkpoint = null;
+        if (integrating > 0)
+        {
+            checkpoint = Integrate(transaction, integrating, now);
+        }
+        transaction.Commit();
+        _lastAcceptedAt = acceptedAt;
+        foreach (var state in _pendingNewCustomers)
+        {
+            state.IsNew = false;
+        }
+        _pendingNewCustomers.Clear();
+        if (checkpoint is not null)
+        {
+            _unintegrated.RemoveRange(0, integrating);
+            _lastCheckpointTimestamp = _time.GetTimestamp();
+            _oldestUnintegratedAt = _unintegrated.Count > 0 ? acceptedAt : 0;
+        }
+        if (sequenced.Count > 0 && _oldestUnintegratedAt == 0)
+        {
+            _oldestUnintegratedAt = acceptedAt;
+        }
+        _unintegrated.AddRange(sequenced);
+        Publish(checkpoint);
+        foreach (var (item, answer) in answers)
+        {
+            item.Completion.TrySetResult(answer);
+        }
+    }
+
+    private void Publish(SignedCheckpoint? checkpoint)
+    {
+        var head = _head;
+        _head = checkpoint is null
+            ? head with { SequencedSize = _range.Size + _unintegrated.Count, OldestUnintegratedAtUnixMs = _oldestUnintegratedAt }
+            : new LogHead(_range.Size + _unintegrated.Count, checkpoint.Size, checkpoint.Size, checkpoint.Root,
+                checkpoint.Note, checkpoint.SignedAtUnixMs, _oldestUnintegratedAt);
+    }
+
+    private sealed record SignedCheckpoint(long Size, byte[] Root, string Note, long SignedAtUnixMs);
+
+    private SignedCheckpoint Integrate(SqliteTransaction transaction, int count, long now)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            _tiles.Append(_unintegrated[i]);
+            _range.Append(_unintegrated[i]);
+        }
+        var root = _range.Root();
+        var note = _log.Signer.Sign(new Checkpoint(_log.Origin, _range.Size, root).ToNoteText());
+        _tiles.Flush(_writer!, transaction);
+        _commands!.InsertCheckpoint(_range.Size, root, note, now);
+        return new SignedCheckpoint(_range.Size, root, note, now);
+    }
+
+    private static void Fail(List<WorkItem> batch)
+    {
+        var error = new ApiError("SERVICE_UNAVAILABLE", "the ledger store is unavailable; nothing was recorded, retry",
+            RetryAfterSeconds: 1);
+        var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(error.ToEnvelope(), Wire.WireJson.Default.ErrorEnvelope);
+        foreach (var item in batch)
+        {
+            item.Completion.TrySetResult(new Answer(error.HttpStatus, body));
+        }
+    }
+
+    private void TryReload()
+    {
+        try
+        {
+            LoadState();
+        }
+        catch (Exception e) when (e is SqliteException or StoreUnavailableException or IOException)
+        {
+            _fault = e;
+            _logger.LogError(e, "sequencer could not reload its state");
+        }
+    }
+
+    private void Shutdown()
+    {
+        try
+        {
+            using var command = _writer!.CreateCommand();
+            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException e)
+        {
+            _logger.LogWarning(e, "final WAL checkpoint failed; the WAL will be replayed at next start");
+        }
+        _stopped = true;
+    }
+}

@@ -1,0 +1,145 @@
+using System.Reflection;
+using Microsoft.Data.Sqlite;
+
+namespace Tallystick.Server.Storage;
+
+/// <summary>
+/// The embedded SQLite database: opens connections with the pragmas the service relies on and creates the
+/// schema on first use. Infrastructure errors surface as <see cref="StoreUnavailableException"/>.
+/// </summary>
+internal sealed class Database
+{
+    public const int SchemaVersion = 1;
+    private const string FileName = "tallystick.db";
+
+    public Database(string dataDirectory)
+    {
+        DataDirectory = Path.GetFullPath(dataDirectory);
+        Directory.CreateDirectory(DataDirectory);
+        FilePath = Path.Combine(DataDirectory, FileName);
+        ConnectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = FilePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+        EnsureSchema();
+    }
+
+    public string DataDirectory { get; }
+
+    public string FilePath { get; }
+
+    public string ConnectionString { get; }
+
+    /// <summary>Opens a pooled connection for reads (and short administrative writes).</summary>
+    public SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        try
+        {
+            connection.Open();
+            Execute(connection, "PRAGMA busy_timeout = 30000; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;");
+            return connection;
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw new StoreUnavailableException($"cannot open {FilePath}: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Opens the one connection the sequencer writes through: full durability (every commit is fsynced, so a
+    /// 2xx means the delta is on disk) and a large page cache. WAL checkpoints are run by the sequencer itself.
+    /// </summary>
+    public SqliteConnection OpenWriter()
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        Execute(connection,
+            "PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; " +
+            "PRAGMA cache_size = -131072; PRAGMA wal_autocheckpoint = 0;");
+        return connection;
+    }
+
+    public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        command.ExecuteNonQuery();
+    }
+
+    private void EnsureSchema()
+    {
+        using var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        // WAL lets readers proceed while the sequencer commits; it is a property of the file, set once.
+        Execute(connection, "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 30000;");
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using (var probe = connection.CreateCommand())
+        {
+            probe.Transaction = transaction;
+            probe.CommandText = "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'";
+            if ((long)probe.ExecuteScalar()! == 0)
+            {
+                Execute(connection, ReadSchema(), transaction);
+                using var version = connection.CreateCommand();
+                version.Transaction = transaction;
+                version.CommandText = "INSERT INTO meta (key, value) VALUES ('schema_version', $v)";
+                version.Parameters.AddWithValue("$v", SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                version.ExecuteNonQuery();
+            }
+        }
+        using (var check = connection.CreateCommand())
+        {
+            check.Transaction = transaction;
+            check.CommandText = "SELECT value FROM meta WHERE key = 'schema_version'";
+            var found = check.ExecuteScalar() as string;
+            if (found != SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            {
+                throw new StoreUnavailableException(
+                    $"{FilePath} has schema version {found ?? "none"}, this build needs {SchemaVersion}");
+            }
+        }
+        transaction.Commit();
+    }
+
+    public static string? ReadMeta(SqliteConnection connection, string key, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT value FROM meta WHERE key = $k";
+        command.Parameters.AddWithValue("$k", key);
+        return command.ExecuteScalar() as string;
+    }
+
+    public static void WriteMeta(SqliteConnection connection, string key, string value, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO meta (key, value) VALUES ($k, $v)";
+        command.Parameters.AddWithValue("$k", key);
+        command.Parameters.AddWithValue("$v", value);
+        command.ExecuteNonQuery();
+    }
+
+    private static string ReadSchema()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Tallystick.Server.Storage.Schema.sql")
+            ?? throw new InvalidOperationException("embedded schema missing");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}
+
+/// <summary>The store cannot be reached or written (disk full, I/O error, locked beyond the timeout).</summary>
+internal sealed class StoreUnavailableException : Exception
+{
+    public StoreUnavailableException(string message) : base(message) { }
+
+    public StoreUnavailableException(string message, Exception inner) : base(message, inner) { }
+}

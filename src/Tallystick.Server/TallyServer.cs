@@ -1,0 +1,98 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tallystick.Server.Balances;
+using Tallystick.Server.Customers;
+using Tallystick.Server.Deltas;
+using Tallystick.Server.Health;
+using Tallystick.Server.Storage;
+using Tallystick.Server.Tenants;
+using Tallystick.Server.TransparencyLog;
+
+namespace Tallystick.Server;
+
+/// <summary>Composes the service: one <c>Add…</c> for dependencies, one <c>Map…</c> per capability.</summary>
+public static class TallyServer
+{
+    /// <summary>Builds the web application for <paramref name="options"/> (validated first).</summary>
+    public static WebApplication Build(TallyOptions options, TimeProvider? time = null, Action<ILoggingBuilder>? logging = null)
+    {
+        options.Validate();
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.WebHost.UseUrls(options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = Limits.BatchBodyBytesMax + 1024;
+        });
+        builder.Services.Configure<HostOptions>(h => h.ShutdownTimeout = options.ShutdownTimeout);
+        builder.Logging.ClearProviders();
+        if (logging is not null)
+        {
+            logging(builder.Logging);
+        }
+        else
+        {
+            builder.Logging.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Warning)
+                .AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+        }
+        builder.AddTallystick(options, time ?? TimeProvider.System);
+        var app = builder.Build();
+        app.MapTallystick();
+        return app;
+    }
+
+    private static void AddTallystick(this WebApplicationBuilder builder, TallyOptions options, TimeProvider time)
+    {
+        var database = new Database(options.DataDirectory);
+        var dataLock = DataDirectoryLock.Acquire(database.DataDirectory);
+        var directory = new TenantDirectory(database, time);
+        if (options.BootstrapApiKeys is { Length: > 0 } keys)
+        {
+            directory.EnsureBootstrapKeys(keys);
+        }
+        builder.Services.AddSingleton(dataLock);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(time);
+        builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton(directory);
+        builder.Services.AddSingleton(LogIdentity.LoadOrCreate(database, options.LogOrigin));
+        builder.Services.AddSingleton<ApiKeyAuthenticator>();
+        builder.Services.AddSingleton<IdempotencyKeys>();
+        builder.Services.AddSingleton<Sequencer>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<Sequencer>());
+        builder.Services.AddHostedService<WalCheckpointer>();
+        builder.Services.AddOpenApi();
+    }
+
+    private static void MapTallystick(this WebApplication app)
+    {
+        app.Use(Authenticate);
+        app.MapHealth();
+        app.MapDeltas();
+        app.MapBalances();
+        app.MapCustomers();
+        app.MapOpenApi("/openapi/{documentName}.json");
+    }
+
+    /// <summary>Every <c>/api/v1/balance/*</c> call needs a valid, active key of the plane it addresses.</summary>
+    private static Task Authenticate(HttpContext context, Func<Task> next)
+    {
+        if (!context.Request.Path.StartsWithSegments("/api/v1/balance", StringComparison.Ordinal))
+        {
+            return next();
+        }
+        var authenticator = context.RequestServices.GetRequiredService<ApiKeyAuthenticator>();
+        var plane = authenticator.Authenticate(context.Request.Headers["X-Api-Key"].ToString());
+        if (plane is null)
+        {
+            return Responses.WriteError(context, new ApiError("INVALID_API_KEY",
+                "X-Api-Key is missing, malformed, unknown or revoked"));
+        }
+        Http.SetPlane(context, plane);
+        return next();
+    }
+}
