@@ -74,6 +74,11 @@ internal static class Responses
     public static Task WriteError(HttpContext context, ApiError error)
     {
         context.Response.StatusCode = error.HttpStatus;
+        if (error.HttpStatus == StatusCodes.Status413PayloadTooLarge)
+        {
+            // The rest of the oversized body is never read: close the connection instead of draining it.
+            context.Response.Headers.Connection = "close";
+        }
         if (error.RetryAfterSeconds is { } seconds)
         {
             context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);

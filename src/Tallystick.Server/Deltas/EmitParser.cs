@@ -56,7 +56,7 @@ internal static partial class EmitParser
             List<ParsedItem>? items = null;
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                var name = reader.GetString();
+                var name = TryGetString(ref reader) ?? "\uFFFD";
                 reader.Read();
                 if (name != "deltas")
                 {
@@ -138,7 +138,7 @@ internal static partial class EmitParser
         ApiError? error = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            var name = reader.GetString()!;
+            var name = TryGetString(ref reader) ?? "\uFFFD";
             reader.Read();
             if (error is not null)
             {
@@ -192,11 +192,12 @@ internal static partial class EmitParser
         value = null;
         if (reader.TokenType != JsonTokenType.String)
         {
+            var got = Describe(reader.TokenType);
             reader.Skip();
-            return new ApiError("INVALID_CUSTOMER_ID", $"customerId must be a string, got {Describe(reader.TokenType)}", field);
+            return new ApiError("INVALID_CUSTOMER_ID", $"customerId must be a string, got {got}", field);
         }
-        var text = reader.GetString()!;
-        if (!CustomerIdPattern().IsMatch(text))
+        var text = TryGetString(ref reader);
+        if (text is null || !CustomerIdPattern().IsMatch(text))
         {
             return new ApiError("INVALID_CUSTOMER_ID",
                 $"customerId must be 1–{Limits.CustomerIdCharsMax} characters of letters, digits, '_', '-', '.', ':'", field);
@@ -253,8 +254,8 @@ internal static partial class EmitParser
             reader.Skip();
             return new ApiError(code, $"{name} must be a string, got {got}", field);
         }
-        var text = reader.GetString()!;
-        var problem = CheckText(text, maxChars);
+        var text = TryGetString(ref reader);
+        var problem = text is null ? "contains an unpaired surrogate (not valid Unicode)" : CheckText(text, maxChars);
         if (problem is not null)
         {
             return new ApiError(code, $"{name} {problem}", field);
@@ -362,6 +363,19 @@ internal static partial class EmitParser
                 break;
         }
         return null;
+    }
+
+    /// <summary>The string value, or null when its escapes decode to invalid UTF-16 (a lone surrogate).</summary>
+    private static string? TryGetString(ref Utf8JsonReader reader)
+    {
+        try
+        {
+            return reader.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static string Describe(JsonTokenType token) => token switch

@@ -12,6 +12,12 @@ internal sealed partial class Sequencer
 {
     private readonly List<CustomerState> _pendingNewCustomers = [];
 
+    /// <summary>
+    /// referenceIds placed in the open transaction, across all its requests: the unique index would otherwise be
+    /// the first to notice a duplicate (and fail the whole group commit).
+    /// </summary>
+    private readonly Dictionary<(long Customer, string Reference), Placed> _transactionReferences = [];
+
     /// <summary>A delta placed in this transaction (new) or found from an earlier one (repeated referenceId).</summary>
     private sealed class Placed
     {
@@ -44,7 +50,7 @@ internal sealed partial class Sequencer
     {
         var outcomes = new object[item.Items.Count]; // Placed or ApiError
         var records = new Dictionary<string, RecordBuilder>(StringComparer.Ordinal);
-        var seenReferences = new Dictionary<(long, string), Placed>();
+        var seenReferences = _transactionReferences;
         for (var i = 0; i < item.Items.Count; i++)
         {
             var parsed = item.Items[i];

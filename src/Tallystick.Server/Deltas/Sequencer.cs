@@ -207,6 +207,7 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
         {
             _head = _head with { ProcessingSize = _range.Size + integrating };
         }
+        _transactionReferences.Clear();
         using var transaction = _writer!.BeginTransaction(deferred: false);
         _commands!.Bind(transaction);
         var answers = new List<(WorkItem Item, Answer Answer)>(batch.Count);

@@ -4,8 +4,8 @@ using Tallystick.Merkle;
 namespace Tallystick.Core.Tests.Merkle;
 
 // Goal: the language-neutral happy-path files of transparency-dev/merkle testdata/{inclusion,consistency}/<n>/
-// verify here too (their base64 values are quoted in test-vectors.md §1.4–§1.5). Method: the JSON is embedded
-// verbatim, deserialised, verified, and the proof is regenerated from the standard leaves and compared.
+// verify here too. Method: each file's fields, as quoted in test-vectors.md §1.4–§1.5, are embedded as JSON,
+// deserialised, verified, and the proof is regenerated from the standard leaves and compared.
 public sealed class MerkleJsonVectorTests
 {
     public static TheoryData<string> InclusionFiles => new()

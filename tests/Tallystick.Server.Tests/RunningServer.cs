@@ -1,0 +1,125 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Tallystick.Server.Tests;
+
+/// <summary>
+/// A real server (Kestrel on a loopback port, SQLite in a fresh temporary directory) with three bootstrap keys:
+/// tenant acme (test and live) and tenant globex (test). Each test class gets its own, so no test sees another's data.
+/// </summary>
+public sealed class RunningServer : IAsyncLifetime
+{
+    public const string AcmeTest = "pk_test_acmeacme0001.acme-test-secret-0000000001";
+    public const string AcmeLive = "pk_live_acmeacme0002.acme-live-secret-0000000002";
+    public const string GlobexTest = "pk_test_globexgl0003.globex-test-secret-00000003";
+
+    private WebApplication? _app;
+
+    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "tally-test-" + Guid.NewGuid().ToString("N"));
+
+    public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
+
+    public IServiceProvider Services => _app!.Services;
+
+    public async Task InitializeAsync()
+    {
+        var options = new TallyOptions
+        {
+            Urls = "http://127.0.0.1:0",
+            DataDirectory = DataDirectory,
+            BootstrapApiKeys = $"acme={AcmeTest},acme={AcmeLive},globex={GlobexTest}",
+            CheckpointInterval = TimeSpan.FromMilliseconds(1),
+            LogOrigin = "test.tallystick/log",
+        };
+        _app = TallyServer.Build(options, logging: _ => { });
+        await _app.StartAsync();
+        var address = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address + "/");
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    public HttpClient Client(string? apiKey = AcmeTest)
+    {
+        var client = new HttpClient { BaseAddress = BaseAddress };
+        if (apiKey is not null)
+        {
+            client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        }
+        return client;
+    }
+}
+
+/// <summary>Small request/response helpers for the HTTP tests.</summary>
+public static class Api
+{
+    public static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    public static async Task<(int Status, JsonElement Body)> Post(HttpClient client, string path, string json,
+        string? idempotencyKey = null)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = Json(json) };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+        using var response = await client.SendAsync(request);
+        return ((int)response.StatusCode, await Read(response));
+    }
+
+    public static async Task<(int Status, JsonElement Body)> Get(HttpClient client, string path)
+    {
+        using var response = await client.GetAsync(path);
+        return ((int)response.StatusCode, await Read(response));
+    }
+
+    public static async Task<JsonElement> Read(HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+    }
+
+    public static string Code(JsonElement body) => body.GetProperty("error").GetProperty("code").GetString()!;
+
+    /// <summary>Polls a record until it is VERIFIED (the pipeline signs within milliseconds); fails after 10 s.</summary>
+    public static async Task<JsonElement> WaitVerified(HttpClient client, string recordId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var (status, body) = await Get(client, $"api/v1/balance/delta/{recordId}");
+            Assert.Equal(200, status);
+            var data = body.GetProperty("data");
+            if (data.GetProperty("status").GetString() == "VERIFIED")
+            {
+                return data;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"{recordId} not VERIFIED within 10 s");
+            await Task.Delay(5);
+        }
+    }
+
+    public static string Emit(string customer, string delta, string reason = "usage", string? referenceId = null) =>
+        $"{{\"customerId\":\"{customer}\",\"delta\":{delta},\"reason\":\"{reason}\"" +
+        (referenceId is null ? "" : $",\"referenceId\":\"{referenceId}\"") + "}";
+
+}
