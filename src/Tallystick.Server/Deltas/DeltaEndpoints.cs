@@ -11,10 +11,10 @@ internal static class DeltaEndpoints
     public static void MapDeltas(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/balance/delta", Emit).WithName("EmitDelta")
-            .Accepts<EmitRequest>("application/json").Produces<Envelope<EmitResult>>(201)
+            .Produces<Envelope<EmitResult>>(201)
             .Produces<ErrorEnvelope>(400).Produces<ErrorEnvelope>(409);
         app.MapPost("/api/v1/balance/delta/batch", EmitBatch).WithName("EmitDeltaBatch")
-            .Accepts<BatchEmitRequest>("application/json").Produces<Envelope<BatchEmitResult>>(201)
+            .Produces<Envelope<BatchEmitResult>>(201)
             .Produces<ErrorEnvelope>(400);
         app.MapGet("/api/v1/balance/delta/{recordId}", GetStatus).WithName("GetDeltaStatus")
             .Produces<Envelope<DeltaStatusResult>>().Produces<ErrorEnvelope>(404);
