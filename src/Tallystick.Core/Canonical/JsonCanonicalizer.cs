@@ -76,7 +76,8 @@ public static class JsonCanonicalizer
     /// </summary>
     /// <param name="value">The string to write; must be well-formed UTF-16.</param>
     /// <param name="output">Receives the bytes.</param>
-    /// <exception cref="ArgumentNullException"><paramref name="value"/> or <paramref name="output"/> is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="value"/> or <paramref name="output"/> is
+    /// null.</exception>
     /// <exception cref="ArgumentException"><paramref name="value"/> contains a lone surrogate, which has no UTF-8
     /// form; nothing is written in that case.</exception>
     public static void WriteString(string value, IBufferWriter<byte> output)

@@ -71,7 +71,8 @@ public sealed class CompactRange
     }
 
     /// <summary>Appends one leaf, merging equal-sized subtrees as in binary addition.</summary>
-    /// <param name="leafHash">The RFC 6962 leaf hash of the next entry (see <see cref="Rfc6962.HashLeaf(ReadOnlySpan{byte})"/>);
+    /// <param name="leafHash">The RFC 6962 leaf hash of the next entry (see
+    /// <see cref="Rfc6962.HashLeaf(ReadOnlySpan{byte})"/>);
     /// must be <see cref="Rfc6962.HashSize"/> bytes.</param>
     /// <exception cref="ArgumentException"><paramref name="leafHash"/> has the wrong length.</exception>
     /// <exception cref="OverflowException">The range already holds <see cref="long.MaxValue"/> leaves.</exception>

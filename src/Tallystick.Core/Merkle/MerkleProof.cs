@@ -20,7 +20,8 @@ public static class MerkleProof
     /// <param name="root">The trusted root hash for <paramref name="size"/>.</param>
     /// <returns>Valid, or invalid with a reason such as <c>"wrong proof size 2, want 3"</c> or
     /// <c>"root mismatch: calculated 0x…, expected 0x…"</c>.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="proof"/> is null (a caller bug, not a bad proof).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="proof"/> is null (a caller bug, not a bad
+    /// proof).</exception>
     public static VerificationResult VerifyInclusion(
         long index, long size, ReadOnlySpan<byte> leafHash, IReadOnlyList<byte[]> proof, ReadOnlySpan<byte> root)
     {
@@ -40,7 +41,8 @@ public static class MerkleProof
     /// <param name="size">The tree size the proof is relative to.</param>
     /// <param name="leafHash">The 32-byte RFC 6962 leaf hash.</param>
     /// <param name="proof">The audit path, ordered from the leaf upward; each element 32 bytes.</param>
-    /// <returns>A fresh 32-byte root hash. A correct result only proves anything once compared to a trusted root.</returns>
+    /// <returns>A fresh 32-byte root hash. A correct result only proves anything once compared to a trusted
+    /// root.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="proof"/> is null.</exception>
     /// <exception cref="ProofException">The index is out of range, a hash has the wrong length, or the proof has
     /// the wrong number of elements; the message says which and what was expected.</exception>
@@ -57,7 +59,8 @@ public static class MerkleProof
     }
 
     /// <summary>Checks that the tree of <paramref name="size2"/> leaves with root <paramref name="root2"/> is an
-    /// append-only extension of the tree of <paramref name="size1"/> leaves with root <paramref name="root1"/>.</summary>
+    /// append-only extension of the tree of <paramref name="size1"/> leaves with root
+    /// <paramref name="root1"/>.</summary>
     /// <param name="size1">The older tree size; must satisfy <c>0 &lt;= size1 &lt;= size2</c>.</param>
     /// <param name="size2">The newer tree size.</param>
     /// <param name="root1">The trusted root for <paramref name="size1"/>.</param>
@@ -65,7 +68,8 @@ public static class MerkleProof
     /// <param name="proof">The RFC 6962 consistency proof. It must be empty when the sizes are equal (the roots
     /// must then match) and when <paramref name="size1"/> is 0 (every tree extends the empty tree).</param>
     /// <returns>Valid, or invalid with a reason naming the first failed check.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="proof"/> is null (a caller bug, not a bad proof).</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="proof"/> is null (a caller bug, not a bad
+    /// proof).</exception>
     public static VerificationResult VerifyConsistency(
         long size1, long size2, ReadOnlySpan<byte> root1, ReadOnlySpan<byte> root2, IReadOnlyList<byte[]> proof)
     {

@@ -13,7 +13,8 @@ public static class MerkleTree
     /// <summary>Computes the Merkle tree hash of the given leaves.</summary>
     /// <param name="leafHashes">The leaf hashes in log order; may be empty.</param>
     /// <returns>A fresh 32-byte root; <see cref="Rfc6962.EmptyRoot"/> for an empty list.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="leafHashes"/> or one of its elements is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="leafHashes"/> or one of its elements is
+    /// null.</exception>
     /// <exception cref="ArgumentException">A leaf hash is not <see cref="Rfc6962.HashSize"/> bytes.</exception>
     public static byte[] RootFromLeafHashes(IReadOnlyList<byte[]> leafHashes)
     {
@@ -30,7 +31,8 @@ public static class MerkleTree
     /// <param name="leafHashes">The leaf hashes in log order.</param>
     /// <param name="index">The 0-based leaf index; requires <c>0 &lt;= index &lt; n</c>.</param>
     /// <returns>The sibling hashes from the leaf upward; empty for a single-leaf tree.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="leafHashes"/> or one of its elements is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="leafHashes"/> or one of its elements is
+    /// null.</exception>
     /// <exception cref="ArgumentException">A leaf hash is not <see cref="Rfc6962.HashSize"/> bytes.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="index"/> is negative or not below n.</exception>
     public static byte[][] InclusionPath(IReadOnlyList<byte[]> leafHashes, long index)
@@ -49,7 +51,8 @@ public static class MerkleTree
     /// <param name="leafHashes">The leaf hashes in log order.</param>
     /// <param name="size1">The older tree size; requires <c>0 &lt; size1 &lt;= n</c>.</param>
     /// <returns>The proof in RFC 6962 <c>SUBPROOF</c> order; empty when <paramref name="size1"/> equals n.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="leafHashes"/> or one of its elements is null.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="leafHashes"/> or one of its elements is
+    /// null.</exception>
     /// <exception cref="ArgumentException">A leaf hash is not <see cref="Rfc6962.HashSize"/> bytes.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="size1"/> is not positive or exceeds n.</exception>
     public static byte[][] ConsistencyProof(IReadOnlyList<byte[]> leafHashes, long size1)

@@ -38,7 +38,8 @@ public sealed class ProofNodes
     /// copied through, and the block is folded bottom-up into one hash, exactly like transparency-dev's
     /// <c>Nodes.Rehash</c>.
     /// </summary>
-    /// <param name="hashes">The 32-byte hash of each node in <see cref="Ids"/>, in the same order. Not modified.</param>
+    /// <param name="hashes">The 32-byte hash of each node in <see cref="Ids"/>, in the same order. Not
+    /// modified.</param>
     /// <returns>The proof, ordered from the leaf (or old root) upward; every element is a fresh array.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="hashes"/> or one of its elements is null.</exception>
     /// <exception cref="ArgumentException">The count differs from <see cref="Ids"/>, or a hash is not

@@ -22,7 +22,8 @@ public static class Rfc6962
     private const int StackBufferMax = 512;
 
     /// <summary>Computes the leaf hash <c>SHA-256(0x00 || data)</c> into a new 32-byte array.</summary>
-    /// <param name="data">The leaf's bytes; may be empty (the result is then <c>SHA-256(0x00)</c>, not the empty root).</param>
+    /// <param name="data">The leaf's bytes; may be empty (the result is then <c>SHA-256(0x00)</c>, not the empty
+    /// root).</param>
     /// <returns>A fresh array of <see cref="HashSize"/> bytes.</returns>
     public static byte[] HashLeaf(ReadOnlySpan<byte> data)
     {
@@ -35,14 +36,16 @@ public static class Rfc6962
     /// allocating on the heap.</summary>
     /// <param name="data">The leaf's bytes; may be empty and may overlap <paramref name="destination"/>.</param>
     /// <param name="destination">Receives the hash in its first <see cref="HashSize"/> bytes.</param>
-    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <see cref="HashSize"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than
+    /// <see cref="HashSize"/>.</exception>
     public static void HashLeaf(ReadOnlySpan<byte> data, Span<byte> destination)
     {
         RequireDestination(destination);
         HashPrefixed(LeafPrefix, data, [], destination);
     }
 
-    /// <summary>Computes the interior node hash <c>SHA-256(0x01 || left || right)</c> into a new 32-byte array.</summary>
+    /// <summary>Computes the interior node hash <c>SHA-256(0x01 || left || right)</c> into a new 32-byte
+    /// array.</summary>
     /// <param name="left">The left child's hash. Its length is not checked (the primitive hashes any bytes).</param>
     /// <param name="right">The right child's hash. Its length is not checked either.</param>
     /// <returns>A fresh array of <see cref="HashSize"/> bytes.</returns>
@@ -59,7 +62,8 @@ public static class Rfc6962
     /// <param name="right">The right child's hash; may overlap <paramref name="destination"/>, which makes
     /// in-place chaining (<c>acc = H(sibling, acc)</c>) safe.</param>
     /// <param name="destination">Receives the hash in its first <see cref="HashSize"/> bytes.</param>
-    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <see cref="HashSize"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than
+    /// <see cref="HashSize"/>.</exception>
     public static void HashChildren(ReadOnlySpan<byte> left, ReadOnlySpan<byte> right, Span<byte> destination)
     {
         RequireDestination(destination);

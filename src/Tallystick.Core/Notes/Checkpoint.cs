@@ -69,7 +69,8 @@ public sealed record Checkpoint(string Origin, long Size, byte[] RootHash)
         }
         if (root.Length != Rfc6962.HashSize)
         {
-            throw new FormatException($"invalid checkpoint: root hash has {root.Length} bytes, want {Rfc6962.HashSize}");
+            throw new FormatException(
+                $"invalid checkpoint: root hash has {root.Length} bytes, want {Rfc6962.HashSize}");
         }
         int emptyExtension = Array.IndexOf(lines, "", 3);
         if (emptyExtension >= 0)
@@ -127,7 +128,8 @@ public sealed record Checkpoint(string Origin, long Size, byte[] RootHash)
         && Size == other.Size
         && RootHash.AsSpan().SequenceEqual(other.RootHash);
 
-    /// <summary>Hashes origin, size and the root's bytes, consistently with <see cref="Equals(Checkpoint?)"/>.</summary>
+    /// <summary>Hashes origin, size and the root's bytes, consistently with
+    /// <see cref="Equals(Checkpoint?)"/>.</summary>
     /// <returns>The hash code.</returns>
     public override int GetHashCode()
     {

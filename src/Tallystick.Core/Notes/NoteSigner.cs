@@ -37,7 +37,8 @@ public sealed class NoteSigner
     /// <summary>The key ID (see <see cref="NoteVerifier.ComputeKeyId"/>).</summary>
     public uint KeyId => Verifier.KeyId;
 
-    /// <summary>The private key text, which <see cref="Parse"/> accepts back. It is the secret: keep it out of logs.</summary>
+    /// <summary>The private key text, which <see cref="Parse"/> accepts back. It is the secret: keep it out of
+    /// logs.</summary>
     public string PrivateKeyText { get; }
 
     /// <summary>The matching public key, for publishing as a vkey.</summary>

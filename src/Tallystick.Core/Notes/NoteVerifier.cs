@@ -40,13 +40,16 @@ public sealed class NoteVerifier
     /// <summary>The key name, which signature lines carry in clear (no spaces, no '+').</summary>
     public string Name { get; }
 
-    /// <summary>The key ID: the first four bytes, big-endian, of <c>SHA-256(name || 0x0A || 0x01 || public key)</c>.</summary>
+    /// <summary>The key ID: the first four bytes, big-endian, of <c>SHA-256(name || 0x0A || 0x01 || public
+    /// key)</c>.</summary>
     public uint KeyId { get; }
 
-    /// <summary>The vkey text <c>name+keyid+base64(0x01 || public key)</c>; <see cref="Parse"/> accepts it back.</summary>
+    /// <summary>The vkey text <c>name+keyid+base64(0x01 || public key)</c>; <see cref="Parse"/> accepts it
+    /// back.</summary>
     public string VerifierKeyText { get; }
 
-    /// <summary>Parses vkey text such as <c>PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW</c>.</summary>
+    /// <summary>Parses vkey text such as
+    /// <c>PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW</c>.</summary>
     /// <param name="vkey">The verifier key text. The name ends at the first '+', the key ID at the second; the
     /// rest is the base64 key (base64 may itself contain '+').</param>
     /// <returns>The verifier.</returns>
@@ -72,7 +75,8 @@ public sealed class NoteVerifier
     }
 
     /// <summary>Computes the signed-note key ID of an Ed25519 key:
-    /// the first four bytes of <c>SHA-256(UTF-8(name) || 0x0A || 0x01 || publicKey)</c> as a big-endian integer.</summary>
+    /// the first four bytes of <c>SHA-256(UTF-8(name) || 0x0A || 0x01 || publicKey)</c> as a big-endian
+    /// integer.</summary>
     /// <param name="name">The key name; not validated here.</param>
     /// <param name="publicKey">The raw public key, without the algorithm byte.</param>
     /// <returns>The key ID.</returns>
@@ -93,7 +97,8 @@ public sealed class NoteVerifier
     /// <returns>The vkey text.</returns>
     public override string ToString() => VerifierKeyText;
 
-    /// <summary>Checks an Ed25519 signature over <paramref name="message"/>; false for any malformed signature.</summary>
+    /// <summary>Checks an Ed25519 signature over <paramref name="message"/>; false for any malformed
+    /// signature.</summary>
     internal bool Verify(byte[] message, byte[] signature)
     {
         if (signature.Length != SignatureSize)

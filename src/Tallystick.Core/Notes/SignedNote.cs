@@ -26,8 +26,10 @@ public static class SignedNote
     /// separator line; on failure, the empty string.</param>
     /// <returns>Valid; or invalid with a reason: "malformed note: …" for a note that does not follow the grammar
     /// (control characters, no blank line, a line that is not a signature, bad base64, more than
-    /// <see cref="SignaturesMax"/> signatures), a failed signature from the known key, or no signature from it.</returns>
-    /// <exception cref="ArgumentNullException"><paramref name="note"/> or <paramref name="verifier"/> is null.</exception>
+    /// <see cref="SignaturesMax"/> signatures), a failed signature from the known key, or no signature from
+    /// it.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="note"/> or <paramref name="verifier"/> is
+    /// null.</exception>
     public static VerificationResult Verify(string note, NoteVerifier verifier, out string text)
     {
         ArgumentNullException.ThrowIfNull(note);
@@ -108,5 +110,6 @@ public static class SignedNote
                 $"no signature by {verifier.Name}+{verifier.KeyId:x8} among {lines.Length} signature line(s)");
     }
 
-    private static VerificationResult Malformed(string reason) => VerificationResult.Invalid($"malformed note: {reason}");
+    private static VerificationResult Malformed(string reason) =>
+        VerificationResult.Invalid($"malformed note: {reason}");
 }

@@ -144,5 +144,5 @@ public sealed class Es6NumberTests
     }
 
     private static double FromBits(string hex) =>
-        BitConverter.Int64BitsToDouble(unchecked((long)ulong.Parse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture)));
+        BitConverter.UInt64BitsToDouble(ulong.Parse(hex, NumberStyles.HexNumber, CultureInfo.InvariantCulture));
 }

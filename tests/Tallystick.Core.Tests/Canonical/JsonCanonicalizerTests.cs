@@ -97,7 +97,8 @@ public sealed class JsonCanonicalizerTests
     [Theory]
     [InlineData("""  [ 1 , 2.50 , -0 , 1E2 , 1e-7, true , false , null , "s" , [ ] , { } ]  """,
         """[1,2.5,0,100,1e-7,true,false,null,"s",[],{}]""")]
-    [InlineData("""{"b":{"d":[{"z":1,"y":2}],"c":null},"a":"\u0041"}""", """{"a":"A","b":{"c":null,"d":[{"y":2,"z":1}]}}""")]
+    [InlineData("""{"b":{"d":[{"z":1,"y":2}],"c":null},"a":"\u0041"}""",
+        """{"a":"A","b":{"c":null,"d":[{"y":2,"z":1}]}}""")]
     [InlineData("-1.5e-7", "-1.5e-7")]
     [InlineData("\"\\/\"", "\"/\"")]
     public void Canonicalize_Value_MatchesExpected(string input, string expected)

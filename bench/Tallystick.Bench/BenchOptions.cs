@@ -1,0 +1,73 @@
+using System.Globalization;
+
+namespace Tallystick.Bench;
+
+/// <summary>Command-line settings of one bench run.</summary>
+internal sealed class BenchOptions
+{
+    public static readonly string[] AllPhases = ["http", "batch", "verify", "derive", "memory"];
+
+    public List<string> Phases { get; } = [];
+
+    public bool Quick { get; private set; }
+
+    public bool Full { get; private set; }
+
+    /// <summary>Force the built-in HttpClient load generator even when wrk is installed.</summary>
+    public bool NoWrk { get; private set; }
+
+    /// <summary>Overrides the length of every measured window, in seconds.</summary>
+    public double? Seconds { get; private set; }
+
+    /// <summary>Overrides the memory phase's delta count.</summary>
+    public long? MemoryDeltas { get; private set; }
+
+    /// <summary>Overrides the derive phase's preload count.</summary>
+    public long? DeriveDeltas { get; private set; }
+
+    public static BenchOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new BenchOptions();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            switch (arg)
+            {
+                case "--quick": options.Quick = true; break;
+                case "--full": options.Full = true; break;
+                case "--no-wrk": options.NoWrk = true; break;
+                case "--seconds": options.Seconds = Number(args, ++i, arg); break;
+                case "--memory-deltas": options.MemoryDeltas = (long)Number(args, ++i, arg); break;
+                case "--derive-deltas": options.DeriveDeltas = (long)Number(args, ++i, arg); break;
+                case "all": options.Phases.AddRange(AllPhases); break;
+                default:
+                    if (Array.IndexOf(AllPhases, arg) < 0)
+                    {
+                        throw new ArgumentException($"unknown argument '{arg}'; phases: {string.Join(' ', AllPhases)}; " +
+                            "flags: --quick --full --no-wrk --seconds N --memory-deltas N --derive-deltas N");
+                    }
+                    options.Phases.Add(arg);
+                    break;
+            }
+        }
+        if (options.Phases.Count == 0)
+        {
+            options.Phases.AddRange(AllPhases);
+        }
+        if (options.Quick && options.Full)
+        {
+            throw new ArgumentException("--quick and --full exclude each other");
+        }
+        return options;
+    }
+
+    /// <summary>The length of a measured window: <paramref name="normal"/> s, or <paramref name="quick"/> s with --quick.</summary>
+    public TimeSpan Window(double normal, double quick) =>
+        TimeSpan.FromSeconds(Seconds ?? (Quick ? quick : normal));
+
+    private static double Number(IReadOnlyList<string> args, int index, string name) =>
+        index < args.Count && double.TryParse(args[index], NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
+            && value > 0
+            ? value
+            : throw new ArgumentException($"{name} needs a positive number");
+}

@@ -1,0 +1,71 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Tallystick.Bench;
+
+/// <summary>Phase 4: preload deltas over 10,000 customers, then GET /derive latency for random customers.</summary>
+internal static class DerivePhase
+{
+    public const int Connections = 16;
+
+    public static async Task RunAsync(BenchContext bench)
+    {
+        var total = bench.Options.DeriveDeltas ?? (bench.Options.Quick ? 100_000 : 1_000_000);
+        var window = bench.Options.Window(10, 2);
+        var unloadedWindow = bench.Options.Window(3, 1);
+        var cap = TimeSpan.FromSeconds(bench.Options.Quick ? 60 : 300);
+        Report.Phase($"derive: GET /derive/{{customerId}} after preloading {total:N0} deltas over " +
+            $"{BenchContext.Customers:N0} customers");
+        var dir = ServerProcess.NewDataDirectory("derive");
+        try
+        {
+            await using var tally = await ServerProcess.StartTallyAsync(dir);
+            var watch = CpuWatch.Start(tally.Pid);
+            var loaded = await BatchLoader.LoadAsync(tally.BaseUri, total, BenchContext.Customers, BatchPhase.Connections,
+                "pre", cap, "preload");
+            var loadCpu = watch.Stop();
+            var (waited, size) = await BenchContext.WaitAllVerifiedAsync(tally.BaseUri, TimeSpan.FromMinutes(2));
+            Report.Line($"preload: {loaded.Deltas:N0} deltas in {Stats.Seconds(loaded.Elapsed)} = " +
+                $"{Stats.Rate(loaded.PerSecond)} deltas/s (built-in loader, batches of {Bodies.BatchSize} over " +
+                $"{Bodies.BatchSize} customers, {BatchPhase.Connections} in flight; 503 retries {loaded.Retries:N0}, " +
+                $"failed {loaded.FailedDeltas:N0}{(loaded.Capped ? $", STOPPED at the {Stats.Seconds(cap)} cap" : "")})");
+            Report.Line($"  all {size:N0} log entries VERIFIED {waited.TotalMilliseconds:N0} ms after the last batch answer");
+            Report.Line("  " + loadCpu.Describe("tally"));
+            await DescribeOneAsync(tally.BaseUri);
+            Report.Line($"load: {bench.Load.Description}; {Connections} concurrent clients, uniformly random customers, " +
+                $"default page (limit 100); {Stats.Seconds(window)} after a 1 s warm-up");
+            await bench.Load.RunAsync(Spec(tally, Connections, TimeSpan.FromSeconds(1)));
+            watch = CpuWatch.Start(tally.Pid);
+            var loadedRun = await bench.Load.RunAsync(Spec(tally, Connections, window));
+            var cpu = watch.Stop();
+            Report.Line($"{Connections} clients: {BenchContext.Describe(loadedRun)}");
+            Report.Line(cpu.Describe("tally"));
+            var single = await bench.Load.RunAsync(Spec(tally, 1, unloadedWindow));
+            Report.Line($"1 client (no queueing; an upper bound of server time + loopback): {BenchContext.Describe(single)}");
+            Report.Line("(latency is measured in the client over loopback: an upper bound of the server's own time)");
+            Report.Target("derive", "derive p99 latency (16 clients, client-side)", loadedRun.P99Ms, "<=", 2, " ms", "0.00");
+            await tally.StopAsync();
+        }
+        finally
+        {
+            ServerProcess.DeleteDataDirectory(dir);
+        }
+
+        static LoadSpec Spec(ServerProcess server, int connections, TimeSpan duration) =>
+            new(LoadKind.Derive, server.BaseUri, connections, duration, "derive", BenchContext.Customers);
+    }
+
+    /// <summary>Sanity check of one answer: its size, its count and balance.</summary>
+    private static async Task DescribeOneAsync(Uri baseUri)
+    {
+        using var client = ClientLoad.NewClient(1);
+        var start = Stopwatch.GetTimestamp();
+        var body = await client.GetByteArrayAsync(new Uri(baseUri, "/api/v1/balance/derive/" + Bodies.CustomerId(0)));
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        using var document = JsonDocument.Parse(body);
+        var data = document.RootElement.GetProperty("data");
+        Report.Line($"  sample answer for cust_0: {body.Length:N0} bytes, deltasCount {data.GetProperty("deltasCount")}, " +
+            $"computedBalance {data.GetProperty("computedBalance")}, rows {data.GetProperty("deltas").GetArrayLength()} " +
+            $"(first request {Stats.Ms(elapsed.TotalMilliseconds)})");
+    }
+}

@@ -1,0 +1,153 @@
+using System.Globalization;
+
+namespace Tallystick.Bench;
+
+/// <summary>Readers for /proc: resident memory, CPU time per thread, machine-wide CPU, directory sizes.</summary>
+internal static class ProcStats
+{
+    /// <summary>Clock ticks per second of /proc CPU times (USER_HZ; 100 on every Linux build that matters).</summary>
+    private const double TicksPerSecond = 100.0;
+
+    /// <summary>A field of /proc/PID/status in bytes (VmRSS, VmHWM), or -1 when unreadable.</summary>
+    public static long StatusBytes(int pid, string field)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
+            {
+                if (line.StartsWith(field + ":", StringComparison.Ordinal))
+                {
+                    var parts = line[(field.Length + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    return long.Parse(parts[0], CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return -1;
+    }
+
+    /// <summary>CPU seconds (user + system) per thread of <paramref name="pid"/>, keyed by thread id.</summary>
+    public static Dictionary<int, (string Name, double Seconds)> Threads(int pid)
+    {
+        var result = new Dictionary<int, (string, double)>();
+        string[] tasks;
+        try
+        {
+            tasks = Directory.GetDirectories($"/proc/{pid}/task");
+        }
+        catch (IOException)
+        {
+            return result;
+        }
+        foreach (var task in tasks)
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                if (ParseStat(stat) is { } parsed)
+                {
+                    result[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = parsed;
+                }
+            }
+            catch (IOException)
+            {
+                // The thread ended between the listing and the read.
+            }
+        }
+        return result;
+    }
+
+    /// <summary>CPU seconds (user + system) of a whole process, or -1.</summary>
+    public static double ProcessSeconds(int pid)
+    {
+        try
+        {
+            return ParseStat(File.ReadAllText($"/proc/{pid}/stat"))?.Seconds ?? -1;
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>Machine-wide CPU counters from /proc/stat: busy, iowait, steal and total jiffies.</summary>
+    public static MachineCpu Machine()
+    {
+        try
+        {
+            var first = File.ReadLines("/proc/stat").First();
+            var values = first.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+                .Select(v => long.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            // user nice system idle iowait irq softirq steal ...
+            long total = values.Take(8).Sum(), idle = values[3], iowait = values[4], steal = values.Length > 7 ? values[7] : 0;
+            return new MachineCpu(total - idle - iowait - steal, iowait, steal, total);
+        }
+        catch (IOException)
+        {
+            return new MachineCpu(0, 0, 0, 0);
+        }
+    }
+
+    /// <summary>Total size in bytes of the files under <paramref name="directory"/>.</summary>
+    public static long DirectoryBytes(string directory) =>
+        Directory.Exists(directory)
+            ? new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length)
+            : 0;
+
+    public static string LoadAverage()
+    {
+        try
+        {
+            return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3));
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    }
+
+    private static (string Name, double Seconds)? ParseStat(string stat)
+    {
+        // pid (comm) state ppid ... field 14 utime, 15 stime; comm may contain spaces and parentheses.
+        var open = stat.IndexOf('(', StringComparison.Ordinal);
+        var close = stat.LastIndexOf(')');
+        if (open < 0 || close < open)
+        {
+            return null;
+        }
+        var name = stat[(open + 1)..close];
+        var fields = stat[(close + 2)..].Split(' ');
+        // fields[0] is field 3 (state): utime is field 14 -> fields[11], stime field 15 -> fields[12].
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return (name, ticks / TicksPerSecond);
+    }
+}
+
+/// <summary>Machine CPU jiffies summed over all cores: at one instant, or the difference of two instants.</summary>
+internal readonly record struct MachineCpu(long Busy, long IoWait, long Steal, long Total)
+{
+    public MachineCpu Minus(MachineCpu start) =>
+        new(Busy - start.Busy, IoWait - start.IoWait, Steal - start.Steal, Total - start.Total);
+
+    public MachineCpu Plus(MachineCpu other) =>
+        new(Busy + other.Busy, IoWait + other.IoWait, Steal + other.Steal, Total + other.Total);
+
+    /// <summary>Describes a difference in cores (of all the machine's cores).</summary>
+    public string Describe()
+    {
+        if (Total <= 0)
+        {
+            return "machine CPU n/a";
+        }
+        var cores = Environment.ProcessorCount;
+        var total = Total;
+        double Share(long value) => (double)value / total * cores;
+        return FormattableString.Invariant(
+            $"machine busy {Share(Busy):0.00} of {cores} cores (iowait {Share(IoWait):0.00}, steal {Share(Steal):0.00})");
+    }
+}
