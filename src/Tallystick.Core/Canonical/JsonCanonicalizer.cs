@@ -19,11 +19,16 @@ public static class JsonCanonicalizer
     // Strings are encoded in slices so that the scratch span requested from the writer stays small.
     private const int CharsPerSlice = 1024;
 
+    // Recursion is bounded so that a document parsed with a raised MaxDepth cannot overflow the stack, which would
+    // kill the process instead of throwing; System.Text.Json's own default limit is 64.
+    private const int DepthMax = 1000;
+
     /// <summary>Returns the canonical UTF-8 bytes of <paramref name="element"/> (no trailing newline).</summary>
     /// <param name="element">Any JSON value; typically from <see cref="JsonDocument"/>.</param>
     /// <returns>A new array holding the canonical form.</returns>
     /// <exception cref="ArgumentException">The value has a duplicate property name, a number outside the double
-    /// range, a string with a lone surrogate, or is <see cref="JsonValueKind.Undefined"/>.</exception>
+    /// range, a string with a lone surrogate, nesting deeper than 1000 levels, or is
+    /// <see cref="JsonValueKind.Undefined"/>.</exception>
     public static byte[] Canonicalize(JsonElement element)
     {
         var buffer = new ArrayBufferWriter<byte>();
@@ -36,37 +41,12 @@ public static class JsonCanonicalizer
     /// <param name="output">Receives the bytes. On failure it may hold a partial, unusable prefix.</param>
     /// <exception cref="ArgumentNullException"><paramref name="output"/> is null.</exception>
     /// <exception cref="ArgumentException">The value has a duplicate property name, a number outside the double
-    /// range, a string with a lone surrogate, or is <see cref="JsonValueKind.Undefined"/>.</exception>
+    /// range, a string with a lone surrogate, nesting deeper than 1000 levels, or is
+    /// <see cref="JsonValueKind.Undefined"/>.</exception>
     public static void Write(JsonElement element, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-                WriteObject(element, output);
-                break;
-            case JsonValueKind.Array:
-                WriteArray(element, output);
-                break;
-            case JsonValueKind.String:
-                WriteString(ReadString(element), output);
-                break;
-            case JsonValueKind.Number:
-                WriteAscii(FormatNumber(element.GetRawText()), output);
-                break;
-            case JsonValueKind.True:
-                WriteAscii("true", output);
-                break;
-            case JsonValueKind.False:
-                WriteAscii("false", output);
-                break;
-            case JsonValueKind.Null:
-                WriteAscii("null", output);
-                break;
-            default:
-                throw new ArgumentException($"cannot canonicalise a JSON value of kind {element.ValueKind}",
-                    nameof(element));
-        }
+        WriteValue(element, output, depth: 0);
     }
 
     /// <summary>
@@ -111,7 +91,42 @@ public static class JsonCanonicalizer
         WriteByte((byte)'"', output);
     }
 
-    private static void WriteObject(JsonElement element, IBufferWriter<byte> output)
+    private static void WriteValue(JsonElement element, IBufferWriter<byte> output, int depth)
+    {
+        if (depth >= DepthMax)
+        {
+            throw new ArgumentException($"JSON nests deeper than {DepthMax} levels", nameof(element));
+        }
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                WriteObject(element, output, depth);
+                break;
+            case JsonValueKind.Array:
+                WriteArray(element, output, depth);
+                break;
+            case JsonValueKind.String:
+                WriteString(ReadString(element), output);
+                break;
+            case JsonValueKind.Number:
+                WriteAscii(FormatNumber(element.GetRawText()), output);
+                break;
+            case JsonValueKind.True:
+                WriteAscii("true", output);
+                break;
+            case JsonValueKind.False:
+                WriteAscii("false", output);
+                break;
+            case JsonValueKind.Null:
+                WriteAscii("null", output);
+                break;
+            default:
+                throw new ArgumentException($"cannot canonicalise a JSON value of kind {element.ValueKind}",
+                    nameof(element));
+        }
+    }
+
+    private static void WriteObject(JsonElement element, IBufferWriter<byte> output, int depth)
     {
         var members = new List<(string Name, JsonElement Value)>();
         foreach (var property in element.EnumerateObject())
@@ -134,12 +149,12 @@ public static class JsonCanonicalizer
             }
             WriteString(members[i].Name, output);
             WriteByte((byte)':', output);
-            Write(members[i].Value, output);
+            WriteValue(members[i].Value, output, depth + 1);
         }
         WriteByte((byte)'}', output);
     }
 
-    private static void WriteArray(JsonElement element, IBufferWriter<byte> output)
+    private static void WriteArray(JsonElement element, IBufferWriter<byte> output, int depth)
     {
         WriteByte((byte)'[', output);
         bool first = true;
@@ -150,7 +165,7 @@ public static class JsonCanonicalizer
                 WriteByte((byte)',', output);
             }
             first = false;
-            Write(item, output);
+            WriteValue(item, output, depth + 1);
         }
         WriteByte((byte)']', output);
     }

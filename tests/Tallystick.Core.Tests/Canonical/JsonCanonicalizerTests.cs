@@ -121,6 +121,23 @@ public sealed class JsonCanonicalizerTests
         Assert.ThrowsAny<ArgumentException>(() => JsonCanonicalizer.Canonicalize(doc.RootElement));
     }
 
+    [Theory]
+    [InlineData(1000, true)]
+    [InlineData(1001, false)]
+    public void Canonicalize_DeepNesting_IsBoundedByArgumentException(int depth, bool accepted)
+    {
+        var json = new string('[', depth) + new string(']', depth);
+        using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 2000 });
+        if (accepted)
+        {
+            Assert.Equal(json, Encoding.UTF8.GetString(JsonCanonicalizer.Canonicalize(doc.RootElement)));
+        }
+        else
+        {
+            Assert.Throws<ArgumentException>(() => JsonCanonicalizer.Canonicalize(doc.RootElement));
+        }
+    }
+
     [Fact]
     public void Canonicalize_UndefinedElement_ThrowsArgumentException()
     {
