@@ -65,6 +65,9 @@ internal sealed class BenchOptions
     public TimeSpan Window(double normal, double quick) =>
         TimeSpan.FromSeconds(Seconds ?? (Quick ? quick : normal));
 
+    /// <summary>A warm-up length (not changed by --seconds).</summary>
+    public TimeSpan Warmup(double normal, double quick) => TimeSpan.FromSeconds(Quick ? quick : normal);
+
     private static double Number(IReadOnlyList<string> args, int index, string name) =>
         index < args.Count && double.TryParse(args[index], NumberStyles.Float, CultureInfo.InvariantCulture, out var value)
             && value > 0

@@ -1,7 +1,7 @@
 namespace Tallystick.Bench;
 
 /// <summary>CPU used by a server process (per thread name) and by the whole machine over some window(s).</summary>
-internal sealed record CpuUsage(double WallSeconds, double ServerSeconds,
+internal sealed record CpuUsage(double WallSeconds, double ServerSeconds, double LoadSeconds,
     IReadOnlyDictionary<string, (int Threads, double Seconds)> ByThreadName, MachineCpu Machine)
 {
     public static CpuUsage Merge(IReadOnlyCollection<CpuUsage> usages)
@@ -17,10 +17,11 @@ internal sealed record CpuUsage(double WallSeconds, double ServerSeconds,
                 names[name] = (Math.Max(old.Threads, threads), old.Seconds + seconds);
             }
         }
-        return new CpuUsage(usages.Sum(u => u.WallSeconds), usages.Sum(u => u.ServerSeconds), names, machine);
+        return new CpuUsage(usages.Sum(u => u.WallSeconds), usages.Sum(u => u.ServerSeconds),
+            usages.Sum(u => u.LoadSeconds), names, machine);
     }
 
-    /// <summary>"tally server 1.31 cores: .NET TP Worker x12 0.82, ...; machine busy ...".</summary>
+    /// <summary>"tally server CPU 1.31 cores [.NET TP Worker x12 0.82, ...]; machine busy ...".</summary>
     public string Describe(string server, int top = 6)
     {
         var wall = Math.Max(WallSeconds, 1e-9);
@@ -28,7 +29,7 @@ internal sealed record CpuUsage(double WallSeconds, double ServerSeconds,
             .Select(p => FormattableString.Invariant(
                 $"{p.Key}{(p.Value.Threads > 1 ? $" x{p.Value.Threads}" : "")} {p.Value.Seconds / wall:0.00}"));
         return FormattableString.Invariant($"{server} server CPU {ServerSeconds / wall:0.00} cores [") +
-            string.Join(", ", threads) + "]; " + Machine.Describe();
+            string.Join(", ", threads) + "]; " + Machine.Describe(wall, server, ServerSeconds, LoadSeconds);
     }
 }
 
@@ -38,6 +39,7 @@ internal sealed class CpuWatch
     private readonly int _pid;
     private readonly Dictionary<int, (string Name, double Seconds)> _threads;
     private readonly double _process;
+    private readonly double _load;
     private readonly MachineCpu _machine;
     private readonly long _start;
 
@@ -47,6 +49,7 @@ internal sealed class CpuWatch
         _start = System.Diagnostics.Stopwatch.GetTimestamp();
         _threads = ProcStats.Threads(pid);
         _process = ProcStats.ProcessSeconds(pid);
+        _load = ProcStats.LoadGeneratorSeconds();
         _machine = ProcStats.Machine();
     }
 
@@ -56,6 +59,7 @@ internal sealed class CpuWatch
     {
         var machine = ProcStats.Machine().Minus(_machine);
         var process = ProcStats.ProcessSeconds(_pid) - _process;
+        var load = ProcStats.LoadGeneratorSeconds() - _load;
         var threads = ProcStats.Threads(_pid);
         var wall = System.Diagnostics.Stopwatch.GetElapsedTime(_start).TotalSeconds;
         var names = new Dictionary<string, (int Threads, double Seconds)>(StringComparer.Ordinal);
@@ -68,6 +72,6 @@ internal sealed class CpuWatch
                 names[name] = (group.Threads + 1, group.Seconds + used);
             }
         }
-        return new CpuUsage(wall, process, names, machine);
+        return new CpuUsage(wall, process, load, names, machine);
     }
 }

@@ -13,7 +13,7 @@ internal static class DerivePhase
         var total = bench.Options.DeriveDeltas ?? (bench.Options.Quick ? 100_000 : 1_000_000);
         var window = bench.Options.Window(10, 2);
         var unloadedWindow = bench.Options.Window(3, 1);
-        var cap = TimeSpan.FromSeconds(bench.Options.Quick ? 60 : 300);
+        var cap = TimeSpan.FromSeconds(bench.Options.Quick ? 60 : 180);
         Report.Phase($"derive: GET /derive/{{customerId}} after preloading {total:N0} deltas over " +
             $"{BenchContext.Customers:N0} customers");
         var dir = ServerProcess.NewDataDirectory("derive");

@@ -9,7 +9,7 @@ internal static class HttpPhase
     public static async Task RunAsync(BenchContext bench)
     {
         var window = bench.Options.Window(3, 1);
-        var warm = TimeSpan.FromSeconds(1);
+        var warm = bench.Options.Warmup(2, 1);
         Report.Phase($"http: single emit, {Connections} connections, Tallystick vs a bare ASP.NET Core endpoint");
         var dir = ServerProcess.NewDataDirectory("http");
         try

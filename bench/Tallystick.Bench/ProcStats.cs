@@ -17,7 +17,7 @@ internal static class ProcStats
             {
                 if (line.StartsWith(field + ":", StringComparison.Ordinal))
                 {
-                    var parts = line[(field.Length + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    var parts = line[(field.Length + 1)..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
                     return long.Parse(parts[0], CultureInfo.InvariantCulture) * 1024;
                 }
             }
@@ -68,6 +68,25 @@ internal static class ProcStats
         try
         {
             return ParseStat(File.ReadAllText($"/proc/{pid}/stat"))?.Seconds ?? -1;
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>
+    /// CPU seconds of this bench process plus its reaped children (wrk runs): the load generator's CPU. Servers are
+    /// children too, but they are reaped only when they stop, outside the measured windows.
+    /// </summary>
+    public static double LoadGeneratorSeconds()
+    {
+        try
+        {
+            var stat = File.ReadAllText("/proc/self/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            // utime, stime, cutime, cstime are fields 14-17: fields[11..14].
+            return fields.Skip(11).Take(4).Sum(f => long.Parse(f, CultureInfo.InvariantCulture)) / TicksPerSecond;
         }
         catch (IOException)
         {
@@ -137,17 +156,25 @@ internal readonly record struct MachineCpu(long Busy, long IoWait, long Steal, l
     public MachineCpu Plus(MachineCpu other) =>
         new(Busy + other.Busy, IoWait + other.IoWait, Steal + other.Steal, Total + other.Total);
 
-    /// <summary>Describes a difference in cores (of all the machine's cores).</summary>
-    public string Describe()
+    /// <summary>
+    /// Describes a difference over <paramref name="wallSeconds"/>: machine busy cores, split into the server, the load
+    /// generator and everything else (other processes on this shared machine).
+    /// </summary>
+    public string Describe(double wallSeconds, string server, double serverSeconds, double loadSeconds)
     {
-        if (Total <= 0)
+        if (Total <= 0 || wallSeconds <= 0)
         {
             return "machine CPU n/a";
         }
         var cores = Environment.ProcessorCount;
         var total = Total;
         double Share(long value) => (double)value / total * cores;
+        var busy = Share(Busy);
+        var serverCores = serverSeconds / wallSeconds;
+        var loadCores = loadSeconds / wallSeconds;
         return FormattableString.Invariant(
-            $"machine busy {Share(Busy):0.00} of {cores} cores (iowait {Share(IoWait):0.00}, steal {Share(Steal):0.00})");
+            $"machine busy {busy:0.00} of {cores} cores = {server} {serverCores:0.00} + load generator {loadCores:0.00} + ") +
+            FormattableString.Invariant(
+            $"other processes {Math.Max(0, busy - serverCores - loadCores):0.00} (iowait {Share(IoWait):0.00}, steal {Share(Steal):0.00})");
     }
 }

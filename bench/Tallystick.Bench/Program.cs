@@ -33,7 +33,8 @@ Console.WriteLine($"process: {Environment.ProcessPath} {string.Join(' ', args)}"
 Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, " +
     $".NET {Environment.Version}, load average {ProcStats.LoadAverage()}");
 Console.WriteLine($"servers: child processes of this bench on 127.0.0.1 (GC: " +
-    $"{(GCSettings.IsServerGC ? "server" : "workstation")}, {GCSettings.LatencyMode}; as `tally serve`)");
+    $"{(GCSettings.IsServerGC ? "server" : "workstation")}" +
+    $"{(GCSettings.LatencyMode == GCLatencyMode.Interactive ? ", concurrent" : "")}; as `tally serve`)");
 Console.WriteLine($"load generator: {load.Description}" +
     (wrk is null && !options.NoWrk ? " (install wrk for lighter load generation: bench/run.sh does)" : ""));
 Console.WriteLine($"git: {GitDescription()}");
@@ -55,12 +56,12 @@ foreach (var phase in options.Phases)
             _ => MemoryPhase.RunAsync(bench),
         });
     }
-    catch (Exception e) when (e is InvalidOperationException or HttpRequestException or TimeoutException
-        or IOException or TaskCanceledException or System.Text.Json.JsonException or KeyNotFoundException)
+    catch (Exception e)
     {
+        // A failed phase is reported (and fails the run) but does not hide the figures of the others.
         Report.PhaseFailed(phase, e);
     }
-    Report.Line($"(phase {phase} took {Stats.Seconds(phaseClock.Elapsed)})");
+    Report.Line($"(phase {phase} took {Stats.Seconds(phaseClock.Elapsed)}; load average now {ProcStats.LoadAverage()})");
 }
 Report.Summary(clock.Elapsed);
 return Report.AnyPhaseFailed ? 1 : 0;

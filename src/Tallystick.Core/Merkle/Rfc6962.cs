@@ -90,7 +90,7 @@ public static class Rfc6962
         int length = checked(1 + first.Length + second.Length);
         byte[]? rented = null;
         Span<byte> buffer = length <= StackBufferMax
-            ? stackalloc byte[StackBufferMax]
+            ? stackalloc byte[length]
             : (rented = ArrayPool<byte>.Shared.Rent(length));
         try
         {
