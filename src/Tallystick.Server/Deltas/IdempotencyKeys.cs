@@ -11,7 +11,7 @@ namespace Tallystick.Server.Deltas;
 /// </summary>
 internal sealed class IdempotencyKeys(Database database)
 {
-    private readonly ConcurrentDictionary<(long Plane, string Key), byte> _inFlight = new();
+    private readonly ConcurrentDictionary<(long Number, string Text), byte> _inFlight = new(KeyComparer.Instance);
 
     public static ApiError? Validate(string key) =>
         key.Length is 0 or > Limits.IdempotencyKeyCharsMax || key.Any(c => c is < '!' or > '~')

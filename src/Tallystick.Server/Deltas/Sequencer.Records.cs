@@ -16,7 +16,7 @@ internal sealed partial class Sequencer
     /// referenceIds placed in the open transaction, across all its requests: the unique index would otherwise be
     /// the first to notice a duplicate (and fail the whole group commit).
     /// </summary>
-    private readonly Dictionary<(long Customer, string Reference), Placed> _transactionReferences = [];
+    private readonly Dictionary<(long Number, string Text), Placed> _transactionReferences = new(KeyComparer.Instance);
 
     /// <summary>A delta placed in this transaction (new) or found from an earlier one (repeated referenceId).</summary>
     private sealed class Placed
@@ -71,7 +71,7 @@ internal sealed partial class Sequencer
     }
 
     private object Place(WorkItem item, DeltaDraft draft, long acceptedAt,
-        Dictionary<string, RecordBuilder> records, Dictionary<(long, string), Placed> seenReferences)
+        Dictionary<string, RecordBuilder> records, Dictionary<(long Number, string Text), Placed> seenReferences)
     {
         var customer = GetOrCreateCustomer(item.Plane, draft.CustomerId, acceptedAt);
         if (draft.ReferenceId is { } reference)

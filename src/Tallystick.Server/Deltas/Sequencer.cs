@@ -35,7 +35,7 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
     private readonly ConcurrentQueue<WorkItem> _queue = new();
     private readonly Lock _submitLock = new();
     private readonly ManualResetEventSlim _wake = new(false);
-    private readonly Dictionary<(long Plane, string Customer), CustomerState> _customers = [];
+    private readonly Dictionary<(long Number, string Text), CustomerState> _customers = new(KeyComparer.Instance);
     private readonly List<byte[]> _unintegrated = [];
     private Thread? _thread;
     private volatile bool _stopping;
