@@ -39,7 +39,6 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
     private readonly List<byte[]> _unintegrated = [];
     private Thread? _thread;
     private volatile bool _stopping;
-    private volatile bool _stopped;
     private int _queuedDeltas;
     private volatile LogHead _head;
     private volatile Exception? _fault;
@@ -89,7 +88,7 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
             {
                 return "verification pipeline stalled: entries have waited more than 30 s for a checkpoint";
             }
-            return _thread is { IsAlive: true } || !_stopped ? null : "sequencer is not running";
+            return _thread is { IsAlive: true } || _stopping ? null : "sequencer is not running";
         }
     }
 
@@ -171,8 +170,18 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
                 failures++;
                 _fault = e;
                 _logger.LogError(e, "sequencer transaction failed; {Count} requests answered 503", batch.Count);
-                Fail(batch);
+                Fail(batch, Unavailable);
                 Thread.Sleep(TimeSpan.FromMilliseconds(Math.Min(5000, 50 * failures)));
+                TryReload();
+            }
+            catch (Exception e)
+            {
+                // A bug, not an operating condition: nothing of the transaction was committed, so answer 500,
+                // rebuild memory from what is durable, and stay unready until an iteration succeeds.
+                failures++;
+                _fault = e;
+                _logger.LogCritical(e, "sequencer invariant broken; {Count} requests answered 500", batch.Count);
+                Fail(batch, Internal);
                 TryReload();
             }
             finally
@@ -271,10 +280,14 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
         return new SignedCheckpoint(_range.Size, root, note, now);
     }
 
-    private static void Fail(List<WorkItem> batch)
+    private static readonly ApiError Unavailable = new("SERVICE_UNAVAILABLE",
+        "the ledger store is unavailable; nothing was recorded, retry", RetryAfterSeconds: 1);
+
+    private static readonly ApiError Internal = new("INTERNAL_ERROR",
+        "an internal error occurred; nothing was recorded and it has been logged");
+
+    private static void Fail(List<WorkItem> batch, ApiError error)
     {
-        var error = new ApiError("SERVICE_UNAVAILABLE", "the ledger store is unavailable; nothing was recorded, retry",
-            RetryAfterSeconds: 1);
         var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(error.ToEnvelope(), Wire.WireJson.Default.ErrorEnvelope);
         foreach (var item in batch)
         {
@@ -288,10 +301,10 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
         {
             LoadState();
         }
-        catch (Exception e) when (e is SqliteException or StoreUnavailableException or IOException)
+        catch (Exception e)
         {
             _fault = e;
-            _logger.LogError(e, "sequencer could not reload its state");
+            _logger.LogCritical(e, "sequencer could not reload its state; emits will fail until it can");
         }
     }
 
@@ -307,6 +320,5 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
         {
             _logger.LogWarning(e, "final WAL checkpoint failed; the WAL will be replayed at next start");
         }
-        _stopped = true;
     }
 }
