@@ -4,7 +4,7 @@ using System.Net;
 namespace Tallystick.Bench;
 
 /// <summary>What a bulk load achieved.</summary>
-internal sealed record LoadedDeltas(long Deltas, long FailedDeltas, long Retries, TimeSpan Elapsed, bool Capped)
+internal sealed record LoadedDeltas(long Deltas, long FailedDeltas, long Retries, TimeSpan Elapsed, string? StoppedBecause)
 {
     public double PerSecond => Elapsed.TotalSeconds > 0 ? Deltas / Elapsed.TotalSeconds : 0;
 }
@@ -12,10 +12,13 @@ internal sealed record LoadedDeltas(long Deltas, long FailedDeltas, long Retries
 /// <summary>
 /// Loads an exact number of deltas as fast as it can: batch emits of 100 items whose items are spread over the
 /// customers (item k goes to customer k mod customers), unique referenceIds, <c>concurrency</c> requests in flight.
-/// A 503 (queue full) is retried after a short pause and counted.
+/// A 503 (queue full) is retried after a short pause and counted. Loading stops early at the time cap, or when the
+/// temp directory's disk has less than <see cref="FreeDiskMinBytes"/> left (the server's WAL can grow large).
 /// </summary>
 internal static class BatchLoader
 {
+    public const long FreeDiskMinBytes = 5L << 30;
+
     public static async Task<LoadedDeltas> LoadAsync(Uri baseUri, long total, int customers, int concurrency,
         string prefix, TimeSpan cap, string label)
     {
@@ -24,7 +27,7 @@ internal static class BatchLoader
         var batches = (total + Bodies.BatchSize - 1) / Bodies.BatchSize;
         long next = -1, loaded = 0, failed = 0, retries = 0;
         var clock = Stopwatch.StartNew();
-        var capped = false;
+        string? stoppedBecause = null;
         var workers = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
         {
             while (true)
@@ -36,7 +39,10 @@ internal static class BatchLoader
                 }
                 if (clock.Elapsed > cap)
                 {
-                    capped = true;
+                    stoppedBecause ??= $"STOPPED at the {Stats.Seconds(cap)} time cap";
+                }
+                if (stoppedBecause is not null)
+                {
                     return;
                 }
                 var first = b * Bodies.BatchSize;
@@ -72,6 +78,11 @@ internal static class BatchLoader
         var lastReport = TimeSpan.Zero;
         while (await Task.WhenAny(all, Task.Delay(TimeSpan.FromSeconds(1))) != all)
         {
+            var free = FreeDiskBytes();
+            if (free < FreeDiskMinBytes)
+            {
+                stoppedBecause ??= $"STOPPED: only {Stats.MiB(free)} of disk left in {Path.GetTempPath()}";
+            }
             if (clock.Elapsed - lastReport >= TimeSpan.FromSeconds(10))
             {
                 lastReport = clock.Elapsed;
@@ -81,6 +92,18 @@ internal static class BatchLoader
             }
         }
         await all;
-        return new LoadedDeltas(loaded, failed, retries, clock.Elapsed, capped);
+        return new LoadedDeltas(loaded, failed, retries, clock.Elapsed, stoppedBecause);
+    }
+
+    private static long FreeDiskBytes()
+    {
+        try
+        {
+            return new DriveInfo(Path.GetTempPath()).AvailableFreeSpace;
+        }
+        catch (IOException)
+        {
+            return long.MaxValue;
+        }
     }
 }

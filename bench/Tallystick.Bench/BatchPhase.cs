@@ -32,7 +32,7 @@ internal static class BatchPhase
             Report.Line($"median: {Stats.Rate(rate)} deltas/s ({Stats.Rate(rate / Bodies.BatchSize)} batch requests/s), " +
                 $"request latency p50 {Stats.Ms(Stats.Median(runs.Select(r => r.P50Ms)))} " +
                 $"p99 {Stats.Ms(Stats.Median(runs.Select(r => r.P99Ms)))}");
-            Report.Line(CpuUsage.Merge(cpu).Describe("tally"));
+            Report.Lines(CpuUsage.Merge(cpu).Describe("tally"));
             Report.Target("batch", "batch emit deltas/s (100 per request)", rate, ">=", 150_000, "");
             await tally.StopAsync();
         }

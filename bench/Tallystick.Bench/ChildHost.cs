@@ -27,11 +27,20 @@ internal static class ChildHost
             : BareServer.Build(url);
         await app.StartAsync();
         Console.WriteLine("READY");
-        while (await Console.In.ReadLineAsync() is { } line && line != "stop")
-        {
-        }
+        // Stop on "stop", on end of input (the bench died), or on SIGTERM/SIGINT (the host's lifetime sees those).
+        // Console.In reads synchronously (even its ReadLineAsync), so it gets a thread of its own.
+        var stopRequested = Task.Factory.StartNew(WaitForStopLine, TaskCreationOptions.LongRunning);
+        var signalled = Task.Delay(Timeout.Infinite, app.Lifetime.ApplicationStopping);
+        await Task.WhenAny(stopRequested, signalled);
         await app.StopAsync();
         return 0;
+    }
+
+    private static void WaitForStopLine()
+    {
+        while (Console.In.ReadLine() is { } line && line != "stop")
+        {
+        }
     }
 }
 

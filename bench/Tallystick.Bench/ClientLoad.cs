@@ -52,7 +52,8 @@ internal sealed class ClientLoad : ILoadGenerator
                     LoadKind.Batch => Post(batch, Bodies.Batch(n * Bodies.BatchSize, Bodies.BatchSize,
                         k => (worker + k * spec.Connections) % spec.Customers, $"{spec.Prefix}-{worker}")),
                     _ => new HttpRequestMessage(HttpMethod.Get,
-                        new Uri(spec.BaseUri, "/api/v1/balance/derive/" + Bodies.CustomerId(random.Next(spec.Customers)))),
+                        new Uri(spec.BaseUri, "/api/v1/balance/derive/" + Bodies.CustomerId(random.Next(spec.Customers)) +
+                            spec.Query)),
                 };
                 n++;
                 var start = Stopwatch.GetTimestamp();

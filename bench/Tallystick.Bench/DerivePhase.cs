@@ -28,9 +28,9 @@ internal static class DerivePhase
             Report.Line($"preload: {loaded.Deltas:N0} deltas in {Stats.Seconds(loaded.Elapsed)} = " +
                 $"{Stats.Rate(loaded.PerSecond)} deltas/s (built-in loader, batches of {Bodies.BatchSize} over " +
                 $"{Bodies.BatchSize} customers, {BatchPhase.Connections} in flight; 503 retries {loaded.Retries:N0}, " +
-                $"failed {loaded.FailedDeltas:N0}{(loaded.Capped ? $", STOPPED at the {Stats.Seconds(cap)} cap" : "")})");
+                $"failed {loaded.FailedDeltas:N0}{(loaded.StoppedBecause is { } why ? ", " + why : "")})");
             Report.Line($"  all {size:N0} log entries VERIFIED {waited.TotalMilliseconds:N0} ms after the last batch answer");
-            Report.Line("  " + loadCpu.Describe("tally"));
+            Report.Lines(loadCpu.Describe("tally"), "  ");
             await DescribeOneAsync(tally.BaseUri);
             Report.Line($"load: {bench.Load.Description}; {Connections} concurrent clients, uniformly random customers, " +
                 $"default page (limit 100); {Stats.Seconds(window)} after a 1 s warm-up");
@@ -39,9 +39,11 @@ internal static class DerivePhase
             var loadedRun = await bench.Load.RunAsync(Spec(tally, Connections, window));
             var cpu = watch.Stop();
             Report.Line($"{Connections} clients: {BenchContext.Describe(loadedRun)}");
-            Report.Line(cpu.Describe("tally"));
+            Report.Lines(cpu.Describe("tally"));
             var single = await bench.Load.RunAsync(Spec(tally, 1, unloadedWindow));
             Report.Line($"1 client (no queueing; an upper bound of server time + loopback): {BenchContext.Describe(single)}");
+            var small = await bench.Load.RunAsync(Spec(tally, 1, unloadedWindow) with { Query = "?limit=1" });
+            Report.Line($"1 client, ?limit=1 (same totals, 1 row instead of 100; for comparison): {BenchContext.Describe(small)}");
             Report.Line("(latency is measured in the client over loopback: an upper bound of the server's own time)");
             Report.Target("derive", "derive p99 latency (16 clients, client-side)", loadedRun.P99Ms, "<=", 2, " ms", "0.00");
             await tally.StopAsync();

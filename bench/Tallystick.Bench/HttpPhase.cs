@@ -51,8 +51,8 @@ internal static class HttpPhase
             Report.Line($"median tally: {Stats.Rate(tallyRate)} req/s, p50 {Stats.Ms(p50)} p99 {Stats.Ms(p99)}");
             Report.Line($"ratio of medians tally/bare: {ratio:0.0} % (per round: " +
                 string.Join(", ", tallyRuns.Zip(bareRuns, (t, b) => $"{t.OkPerSecond / b.OkPerSecond * 100:0.0} %")) + ")");
-            Report.Line(CpuUsage.Merge(tallyCpu).Describe("tally"));
-            Report.Line(CpuUsage.Merge(bareCpu).Describe("bare"));
+            Report.Lines(CpuUsage.Merge(tallyCpu).Describe("tally"));
+            Report.Lines(CpuUsage.Merge(bareCpu).Describe("bare"));
             Report.Target("http", "single emit req/s, tally / bare", ratio, ">=", 40, " %", "0.0");
             Report.Target("http", "single emit p99 latency (64 connections)", p99, "<=", 10, " ms", "0.00");
             await tally.StopAsync();

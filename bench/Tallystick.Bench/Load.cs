@@ -17,7 +17,7 @@ internal enum LoadKind
 
 /// <summary>One closed-loop load run: <see cref="Connections"/> clients, each sending its next request on answer.</summary>
 internal sealed record LoadSpec(LoadKind Kind, Uri BaseUri, int Connections, TimeSpan Duration, string Prefix,
-    int Customers);
+    int Customers, string Query = "");
 
 /// <summary>What a load run measured. Latencies are per request, measured by the load generator.</summary>
 internal sealed record LoadResult(long Requests, long Failed, double Seconds, double P50Ms, double P90Ms, double P99Ms,

@@ -32,9 +32,9 @@ internal static class MemoryPhase
             Report.Line($"ingest: {loaded.Deltas:N0} deltas in {Stats.Seconds(loaded.Elapsed)} = {Stats.Rate(loaded.PerSecond)} " +
                 $"deltas/s (batches of {Bodies.BatchSize}, {BatchPhase.Connections} in flight; 503 retries " +
                 $"{loaded.Retries:N0}, failed {loaded.FailedDeltas:N0}" +
-                $"{(loaded.Capped ? $", STOPPED at the {Stats.Seconds(cap)} cap" : "")}); all {size:N0} log entries " +
+                $"{(loaded.StoppedBecause is { } why ? ", " + why : "")}); all {size:N0} log entries " +
                 $"VERIFIED {waited.TotalMilliseconds:N0} ms later");
-            Report.Line(cpu.Describe("tally"));
+            Report.Lines(cpu.Describe("tally"));
             Report.Line($"RSS: at start {Stats.MiB(startRss)}, max sampled {Stats.MiB(maxSampled)}, " +
                 $"peak (VmHWM) {Stats.MiB(peak)}, at end {Stats.MiB(endRss)}");
             Report.Line("RSS every 1 s (MiB): " + Thin(samples));
@@ -46,7 +46,7 @@ internal static class MemoryPhase
             Report.Line($"disk: {runningDisk:N0} bytes while running (incl. WAL) = {runningDisk / (double)deltas:0.0} " +
                 $"bytes/delta; {stoppedDisk:N0} bytes after a clean stop = {stoppedDisk / (double)deltas:0.0} bytes/delta");
             Report.Line("  files after stop: " + string.Join(", ", files));
-            Report.Target("memory", $"max RSS ingesting {total / 1e6:0.#}M deltas" + (options.Full ? "" : " (10M: --full)"),
+            Report.Target("memory", $"max RSS ingesting {loaded.Deltas / 1e6:0.##}M deltas" + (options.Full ? "" : " (10M: --full)"),
                 Math.Max(maxSampled, peak) / (1024.0 * 1024.0), "<", 1024, " MiB");
         }
         finally

@@ -31,10 +31,13 @@ internal static class ProcStats
         return -1;
     }
 
-    /// <summary>CPU seconds (user + system) per thread of <paramref name="pid"/>, keyed by thread id.</summary>
-    public static Dictionary<int, (string Name, double Seconds)> Threads(int pid)
+    /// <summary>
+    /// Per thread of <paramref name="pid"/>, keyed by thread id: its name, CPU seconds (user + system) and the
+    /// seconds it spent runnable but waiting for a CPU (schedstat run-queue time: the cost of a busy machine).
+    /// </summary>
+    public static Dictionary<int, ThreadTimes> Threads(int pid)
     {
-        var result = new Dictionary<int, (string, double)>();
+        var result = new Dictionary<int, ThreadTimes>();
         string[] tasks;
         try
         {
@@ -51,7 +54,14 @@ internal static class ProcStats
                 var stat = File.ReadAllText(Path.Combine(task, "stat"));
                 if (ParseStat(stat) is { } parsed)
                 {
-                    result[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = parsed;
+                    var wait = 0.0;
+                    var schedstat = File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ');
+                    if (schedstat.Length >= 2 && long.TryParse(schedstat[1], CultureInfo.InvariantCulture, out var ns))
+                    {
+                        wait = ns / 1e9;
+                    }
+                    result[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] =
+                        new ThreadTimes(parsed.Name, parsed.Seconds, wait);
                 }
             }
             catch (IOException)
@@ -146,6 +156,9 @@ internal static class ProcStats
         return (name, ticks / TicksPerSecond);
     }
 }
+
+/// <summary>One thread's name, CPU seconds and run-queue wait seconds.</summary>
+internal readonly record struct ThreadTimes(string Name, double CpuSeconds, double WaitSeconds);
 
 /// <summary>Machine CPU jiffies summed over all cores: at one instant, or the difference of two instants.</summary>
 internal readonly record struct MachineCpu(long Busy, long IoWait, long Steal, long Total)

@@ -21,6 +21,14 @@ internal static class Report
 
     public static void Line(string text) => Console.WriteLine("  " + text);
 
+    public static void Lines(IEnumerable<string> lines, string indent = "")
+    {
+        foreach (var line in lines)
+        {
+            Line(indent + line);
+        }
+    }
+
     /// <summary>Records and prints a "measured ≥/≤ goal" verdict.</summary>
     public static void Target(string phase, string figure, double measured, string relation, double goal, string unit,
         string format = "N0")

@@ -45,7 +45,7 @@ internal static class VerifyPhase
                 $"{Stats.Ms(Stats.Percentile(probes.PollMs, 50))} p99 {Stats.Ms(Stats.Percentile(probes.PollMs, 99))}");
             Report.Line($"  sampled emits' own latency: p50 {Stats.Ms(Stats.Percentile(emits, 50))} " +
                 $"p99 {Stats.Ms(Stats.Percentile(emits, 99))}");
-            Report.Line(cpu.Describe("tally"));
+            Report.Lines(cpu.Describe("tally"));
             if (upper.Count == 0)
             {
                 throw new InvalidOperationException("no sampled emit became VERIFIED");

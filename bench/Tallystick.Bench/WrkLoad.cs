@@ -12,7 +12,7 @@ internal sealed class WrkLoad : ILoadGenerator, IDisposable
     private const string Common = """
         local threadcount = 0
         local counter = 0
-        local prefix, customers, nthreads = "x", 10000, 1
+        local prefix, customers, nthreads, query = "x", 10000, 1, ""
 
         function setup(thread)
           thread:set("tid", threadcount)
@@ -23,6 +23,7 @@ internal sealed class WrkLoad : ILoadGenerator, IDisposable
           prefix = args[1]
           customers = tonumber(args[2])
           nthreads = tonumber(args[3])
+          query = args[5] or ""
           wrk.headers["Content-Type"] = "application/json"
           wrk.headers["X-Api-Key"] = args[4]
           math.randomseed(tid * 7919 + os.time())
@@ -65,7 +66,7 @@ internal sealed class WrkLoad : ILoadGenerator, IDisposable
 
     private const string DeriveScript = Common + """
         function request()
-          return wrk.format("GET", "/api/v1/balance/derive/cust_" .. math.random(0, customers - 1))
+          return wrk.format("GET", "/api/v1/balance/derive/cust_" .. math.random(0, customers - 1) .. query)
         end
         """;
 
@@ -119,7 +120,7 @@ internal sealed class WrkLoad : ILoadGenerator, IDisposable
             "-s", Path.Combine(_scripts, script),
             spec.BaseUri.ToString().TrimEnd('/'),
             "--", spec.Prefix, spec.Customers.ToString(CultureInfo.InvariantCulture),
-            threads.ToString(CultureInfo.InvariantCulture), ServerProcess.ApiKey,
+            threads.ToString(CultureInfo.InvariantCulture), ServerProcess.ApiKey, spec.Query,
         ];
         var output = await Task.Run(() => Capture(_path, args));
         var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("WRK_RESULT ", StringComparison.Ordinal))
