@@ -47,8 +47,7 @@ internal static class BalanceEndpoints
         }
         // Sequence numbers are contiguous from 0, so an offset is a sequence number: no OFFSET scan.
         using var rows = connection.CreateCommand();
-        rows.CommandText = $"SELECT {DeltaRows.Columns} {DeltaRows.From} " +
-            "WHERE d.customer = $k AND d.seq >= $from AND d.seq < $to ORDER BY d.seq";
+        rows.CommandText = DeltaRows.CustomerRange + " ORDER BY d.seq";
         rows.Parameters.AddWithValue("$k", totals.CustomerKey);
         rows.Parameters.AddWithValue("$from", offset);
         rows.Parameters.AddWithValue("$to", Math.Min(totals.VerifiedCount, offset + limit));

@@ -57,7 +57,7 @@ internal sealed record CustomerTotals(
         using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT first_seq + delta_count, balance_after, first_delta + delta_count - 2, receipt, accepted_at
-            FROM records WHERE customer = $k AND leaf_index < $below ORDER BY leaf_index DESC LIMIT 1
+            FROM records WHERE customer = $k AND leaf_index < $below ORDER BY first_seq DESC LIMIT 1
             """;
         command.Parameters.AddWithValue("$k", key);
         command.Parameters.AddWithValue("$below", leafBelow);

@@ -13,6 +13,16 @@ internal static class DeltaRows
 
     public const string From = "FROM deltas d JOIN records r ON r.id = d.record";
 
+    /// <summary>
+    /// A customer's deltas with sequence numbers in [$from, $to), through records_by_customer: one seek for the
+    /// record holding $from, then each record's contiguous rowid range. Bind $k, $from, $to; append ORDER BY.
+    /// </summary>
+    public const string CustomerRange = $"SELECT {Columns} FROM records r " +
+        "JOIN deltas d ON d.id >= r.first_delta AND d.id < r.first_delta + r.delta_count " +
+        "WHERE r.customer = $k AND r.first_seq < $to AND r.first_seq >= coalesce(" +
+        "(SELECT max(first_seq) FROM records WHERE customer = $k AND first_seq <= $from), 0) " +
+        "AND d.seq >= $from AND d.seq < $to";
+
     public static List<DeltaRow> Read(SqliteCommand command, LogHead head)
     {
         var rows = new List<DeltaRow>();

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Tallystick.Deltas;
@@ -29,6 +28,9 @@ internal sealed partial class Sequencer
         public RecordBuilder? Record { get; init; }
         public ExistingDelta? Existing { get; init; }
         public long AcceptedAt { get; init; }
+
+        /// <summary>This delta's salt, drawn when the request was parsed (see <see cref="WorkItem.Salts"/>).</summary>
+        public ReadOnlyMemory<byte> Salt { get; init; }
     }
 
     private sealed class RecordBuilder(CustomerState customer, long firstSeq)
@@ -45,8 +47,11 @@ internal sealed partial class Sequencer
     internal sealed record ExistingDelta(long DeltaId, long Seq, long RecordId, byte[] ItemHash, byte[] Receipt,
         long LeafIndex, DeltaDraft Draft, long AcceptedAt);
 
-    /// <summary>Sequences one request inside the open transaction and renders its answer.</summary>
-    private Answer Sequence(WorkItem item, long acceptedAt, List<byte[]> sequenced)
+    /// <summary>
+    /// Sequences one request inside the open transaction; returns how to render its answer. Only a request with
+    /// an Idempotency-Key is rendered here, because its answer is stored in the same transaction.
+    /// </summary>
+    private Func<Answer> Sequence(WorkItem item, long acceptedAt, List<byte[]> sequenced)
     {
         var outcomes = new object[item.Items.Count]; // Placed or ApiError
         var records = new Dictionary<string, RecordBuilder>(StringComparer.Ordinal);
@@ -55,29 +60,33 @@ internal sealed partial class Sequencer
         {
             var parsed = item.Items[i];
             outcomes[i] = parsed.Draft is { } draft
-                ? Place(item, draft, acceptedAt, records, seenReferences)
+                ? Place(item, i, draft, acceptedAt, records, seenReferences)
                 : parsed.Error!;
         }
         foreach (var record in records.Values)
         {
             WriteRecord(record, acceptedAt, sequenced);
         }
-        var answer = item.IsBatch ? RenderBatch(item, outcomes, records.Count) : RenderSingle(outcomes[0]);
-        if (item.IdempotencyKey is not null)
+        var recordCount = records.Count;
+        Answer Render() => item.IsBatch ? RenderBatch(item, outcomes, recordCount) : RenderSingle(outcomes[0]);
+        if (item.IdempotencyKey is null)
         {
-            _commands!.InsertIdempotencyKey(item.Plane.Id, item.IdempotencyKey, item.Fingerprint!, answer, acceptedAt);
+            return Render;
         }
-        return answer;
+        var answer = Render();
+        _commands!.InsertIdempotencyKey(item.Plane.Id, item.IdempotencyKey, item.Fingerprint!, answer, acceptedAt);
+        return () => answer;
     }
 
-    private object Place(WorkItem item, DeltaDraft draft, long acceptedAt,
+    private object Place(WorkItem item, int index, DeltaDraft draft, long acceptedAt,
         Dictionary<string, RecordBuilder> records, Dictionary<(long Number, string Text), Placed> seenReferences)
     {
         var customer = GetOrCreateCustomer(item.Plane, draft.CustomerId, acceptedAt);
         if (draft.ReferenceId is { } reference)
         {
             var earlier = seenReferences.GetValueOrDefault((customer.Key, reference));
-            if (earlier is null && !customer.IsNew && _commands!.FindByReference(customer.Key, reference) is { } found)
+            if (earlier is null && !customer.IsNew && _commands!.ReferenceExists(customer.Key, reference) &&
+                _commands.FindByReference(customer.Key, reference) is { } found)
             {
                 earlier = new Placed { Customer = customer, Draft = found.Draft with { CustomerId = draft.CustomerId }, Seq = found.Seq, Existing = found,
                     AcceptedAt = found.AcceptedAt };
@@ -104,7 +113,7 @@ internal sealed partial class Sequencer
             records.Add(draft.CustomerId, record);
         }
         var placed = new Placed { Customer = customer, Draft = draft, Seq = customer.NextSeq, Record = record,
-            AcceptedAt = acceptedAt };
+            AcceptedAt = acceptedAt, Salt = item.Salt(index) };
         customer.NextSeq++;
         customer.Balance = balance;
         record.BalanceAfter = balance;
@@ -126,7 +135,7 @@ internal sealed partial class Sequencer
         foreach (var placed in record.Deltas)
         {
             placed.DeltaId = _nextDeltaId++;
-            var salt = RandomNumberGenerator.GetBytes(DeltaItem.SaltBytes);
+            var salt = placed.Salt.ToArray();
             var canonical = new DeltaItem(placed.Draft.Amount, record.Customer.ReferenceText, placed.Draft.MetadataJson,
                 placed.Draft.Reason, acceptedAt, placed.Draft.ReferenceId, salt, placed.Seq);
             placed.ItemHash = canonical.ItemHash();

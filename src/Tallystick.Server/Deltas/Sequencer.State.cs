@@ -15,6 +15,7 @@ internal sealed partial class Sequencer
         _commands?.Dispose();
         _writer?.Dispose();
         _writer = _database.OpenWriter();
+        _syncer.Attach(_database.FilePath + "-wal");
         _commands = new WriterCommands(_writer);
         _customers.Clear();
         _pendingNewCustomers.Clear();
@@ -47,8 +48,10 @@ internal sealed partial class Sequencer
             throw new InvalidOperationException("log entries are not contiguous: the log is corrupt");
         }
         _oldestUnintegratedAt = _unintegrated.Count > 0 ? _lastAcceptedAt : 0;
-        _head = new LogHead(sequencedSize, checkpoint.Size, checkpoint.Size, checkpoint.Root, checkpoint.Note,
-            checkpoint.SignedAtUnixMs, _oldestUnintegratedAt);
+        // Whatever the WAL holds from before (a crash, a failed iteration) is made durable before it is published.
+        _syncer.SyncNow();
+        _head = _committed = new LogHead(sequencedSize, checkpoint.Size, checkpoint.Size, checkpoint.Root,
+            checkpoint.Note, checkpoint.SignedAtUnixMs, _oldestUnintegratedAt);
     }
 
     private SignedCheckpoint? LatestCheckpoint()

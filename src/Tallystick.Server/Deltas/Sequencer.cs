@@ -41,6 +41,8 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
     private volatile bool _stopping;
     private int _queuedDeltas;
     private volatile LogHead _head;
+    private LogHead _committed;
+    private readonly CommitSyncer _syncer;
     private volatile Exception? _fault;
     private SqliteConnection? _writer;
     private WriterCommands? _commands;
@@ -63,7 +65,8 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
         _logger = logger;
         _checkpointInterval = options.CheckpointInterval;
         _idempotencyRetention = options.IdempotencyRetention;
-        _head = new LogHead(0, 0, 0, Rfc6962.EmptyRoot(), "", 0, 0);
+        _head = _committed = new LogHead(0, 0, 0, Rfc6962.EmptyRoot(), "", 0, 0);
+        _syncer = new CommitSyncer(head => _head = head, ErrorAnswer(RenderFailed), logger);
         LoadState();
     }
 
@@ -134,6 +137,7 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
 
     public void Dispose()
     {
+        _syncer.Dispose();
         _commands?.Dispose();
         _writer?.Dispose();
         _wake.Dispose();
@@ -214,12 +218,13 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
         var integrating = integrate ? _unintegrated.Count : 0;
         if (integrating > 0)
         {
-            _head = _head with { ProcessingSize = _range.Size + integrating };
+            _committed = _committed with { ProcessingSize = _range.Size + integrating };
+            _syncer.Enqueue(new CommitSyncer.Commit(_committed, null));
         }
         _transactionReferences.Clear();
         using var transaction = _writer!.BeginTransaction(deferred: false);
         _commands!.Bind(transaction);
-        var answers = new List<(WorkItem Item, Answer Answer)>(batch.Count);
+        var answers = new List<(WorkItem Item, Func<Answer> Render)>(batch.Count);
         var sequenced = new List<byte[]>();
         foreach (var item in batch)
         {
@@ -248,20 +253,12 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
             _oldestUnintegratedAt = acceptedAt;
         }
         _unintegrated.AddRange(sequenced);
-        Publish(checkpoint);
-        foreach (var (item, answer) in answers)
-        {
-            item.Completion.TrySetResult(answer);
-        }
-    }
-
-    private void Publish(SignedCheckpoint? checkpoint)
-    {
-        var head = _head;
-        _head = checkpoint is null
-            ? head with { SequencedSize = _range.Size + _unintegrated.Count, OldestUnintegratedAtUnixMs = _oldestUnintegratedAt }
+        _committed = checkpoint is null
+            ? _committed with { SequencedSize = _range.Size + _unintegrated.Count, OldestUnintegratedAtUnixMs = _oldestUnintegratedAt }
             : new LogHead(_range.Size + _unintegrated.Count, checkpoint.Size, checkpoint.Size, checkpoint.Root,
                 checkpoint.Note, checkpoint.SignedAtUnixMs, _oldestUnintegratedAt);
+        // Answered and published by the syncer once the WAL holding this transaction is on disk.
+        _syncer.Enqueue(new CommitSyncer.Commit(_committed, answers));
     }
 
     private sealed record SignedCheckpoint(long Size, byte[] Root, string Note, long SignedAtUnixMs);
@@ -286,12 +283,19 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
     private static readonly ApiError Internal = new("INTERNAL_ERROR",
         "an internal error occurred; nothing was recorded and it has been logged");
 
+    private static readonly ApiError RenderFailed = new("INTERNAL_ERROR",
+        "the request was recorded but its answer could not be rendered (logged); repeat it with the same " +
+        "Idempotency-Key or referenceId to read the original record");
+
+    private static Answer ErrorAnswer(ApiError error) => new(error.HttpStatus,
+        System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(error.ToEnvelope(), Wire.WireJson.Default.ErrorEnvelope));
+
     private static void Fail(List<WorkItem> batch, ApiError error)
     {
-        var body = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(error.ToEnvelope(), Wire.WireJson.Default.ErrorEnvelope);
+        var answer = ErrorAnswer(error);
         foreach (var item in batch)
         {
-            item.Completion.TrySetResult(new Answer(error.HttpStatus, body));
+            item.Completion.TrySetResult(answer);
         }
     }
 
@@ -299,6 +303,7 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
     {
         try
         {
+            _syncer.Drain();
             LoadState();
         }
         catch (Exception e)
@@ -310,6 +315,7 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
 
     private void Shutdown()
     {
+        _syncer.Drain();
         try
         {
             using var command = _writer!.CreateCommand();

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using Tallystick.Deltas;
 using Tallystick.Server.Tenants;
 
 namespace Tallystick.Server.Deltas;
@@ -17,6 +19,14 @@ internal sealed class WorkItem(Plane plane, IReadOnlyList<ParsedItem> items, boo
     public byte[]? Fingerprint { get; } = fingerprint;
 
     public int DeltaCount => Items.Count;
+
+    /// <summary>
+    /// One fresh CSPRNG salt per item, drawn here in one call on the request's thread rather than per delta on
+    /// the sequencer's (where it cost a tenth of its time).
+    /// </summary>
+    public byte[] Salts { get; } = RandomNumberGenerator.GetBytes(items.Count * DeltaItem.SaltBytes);
+
+    public ReadOnlyMemory<byte> Salt(int index) => Salts.AsMemory(index * DeltaItem.SaltBytes, DeltaItem.SaltBytes);
 
     public TaskCompletionSource<Answer> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

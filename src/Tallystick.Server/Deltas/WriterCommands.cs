@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Tallystick.Server.Storage;
 
 namespace Tallystick.Server.Deltas;
 
@@ -8,42 +9,47 @@ namespace Tallystick.Server.Deltas;
 /// </summary>
 internal sealed class WriterCommands : IDisposable
 {
-    private readonly SqliteCommand _insertDelta;
-    private readonly SqliteCommand _insertRecord;
-    private readonly SqliteCommand _insertEntry;
-    private readonly SqliteCommand _insertCustomer;
+    private readonly Statement _insertDelta;
+    private readonly Statement _insertRecord;
+    private readonly Statement _insertEntry;
+    private readonly Statement _insertCustomer;
+    private readonly Statement _insertIdempotency;
+    private readonly Statement _probeReference;
     private readonly SqliteCommand _insertCheckpoint;
-    private readonly SqliteCommand _insertIdempotency;
     private readonly SqliteCommand _findCustomer;
     private readonly SqliteCommand _customerTotals;
     private readonly SqliteCommand _findReference;
     private readonly SqliteCommand[] _all;
+    private readonly Statement[] _statements;
 
     public WriterCommands(SqliteConnection connection)
     {
-        _insertDelta = Create(connection, "INSERT INTO deltas (id, customer, seq, record, amount_units, reason, " +
-            "reference_id, metadata, salt, item_hash, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11);
-        _insertRecord = Create(connection, "INSERT INTO records (id, plane_id, customer, leaf_index, receipt, first_delta, " +
-            "first_seq, delta_count, net_units, balance_after, accepted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11);
-        _insertEntry = Create(connection, "INSERT INTO log_entries (idx, entry) VALUES ($1, $2)", 2);
-        _insertCustomer = Create(connection,
-            "INSERT INTO customers (id, plane_id, customer_id, reference, first_at) VALUES ($1, $2, $3, $4, $5)", 5);
+        _insertDelta = new Statement(connection, "INSERT INTO deltas (id, customer, seq, record, amount_units, reason, " +
+            "reference_id, metadata, salt, item_hash, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+        _insertRecord = new Statement(connection, "INSERT INTO records (id, plane_id, customer, leaf_index, receipt, " +
+            "first_delta, first_seq, delta_count, net_units, balance_after, accepted_at) " +
+            "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+        _insertEntry = new Statement(connection, "INSERT INTO log_entries (idx, entry) VALUES (?1, ?2)");
+        _insertCustomer = new Statement(connection,
+            "INSERT INTO customers (id, plane_id, customer_id, reference, first_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+        _insertIdempotency = new Statement(connection, "INSERT OR IGNORE INTO idempotency_keys (plane_id, key, " +
+            "fingerprint, status_code, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        _probeReference = new Statement(connection,
+            "SELECT id FROM deltas WHERE customer = ?1 AND reference_id = ?2");
         _insertCheckpoint = Create(connection,
             "INSERT INTO checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4)", 4);
-        _insertIdempotency = Create(connection, "INSERT OR IGNORE INTO idempotency_keys (plane_id, key, fingerprint, " +
-            "status_code, response, created_at) VALUES ($1, $2, $3, $4, $5, $6)", 6);
         _findCustomer = Create(connection,
             "SELECT id, reference, first_at FROM customers WHERE plane_id = $1 AND customer_id = $2", 2);
         _customerTotals = Create(connection, "SELECT first_seq + delta_count, balance_after FROM records " +
-            "WHERE customer = $1 ORDER BY leaf_index DESC LIMIT 1", 1);
+            "WHERE customer = $1 ORDER BY first_seq DESC LIMIT 1", 1);
         _findReference = Create(connection, """
             SELECT d.id, d.seq, d.record, d.item_hash, r.receipt, r.leaf_index, d.amount_units, d.reason, d.metadata,
                    d.received_at, d.reference_id
             FROM deltas d JOIN records r ON r.id = d.record
             WHERE d.customer = $1 AND d.reference_id = $2
             """, 2);
-        _all = [_insertDelta, _insertRecord, _insertEntry, _insertCustomer, _insertCheckpoint, _insertIdempotency,
-            _findCustomer, _customerTotals, _findReference];
+        _all = [_insertCheckpoint, _findCustomer, _customerTotals, _findReference];
+        _statements = [_insertDelta, _insertRecord, _insertEntry, _insertCustomer, _insertIdempotency, _probeReference];
     }
 
     public void Bind(SqliteTransaction transaction)
@@ -54,26 +60,34 @@ internal sealed class WriterCommands : IDisposable
         }
     }
 
-    public void InsertDelta(long id, long customer, long seq, long record, DeltaDraft draft, byte[] salt, byte[] itemHash,
-        long receivedAt) =>
-        Run(_insertDelta, id, customer, seq, record, draft.Amount.ToUnits(), draft.Reason, draft.ReferenceId,
-            draft.MetadataJson, salt, itemHash, receivedAt);
+    public void InsertDelta(long id, long customer, long seq, long record, DeltaDraft draft, ReadOnlySpan<byte> salt,
+        ReadOnlySpan<byte> itemHash, long receivedAt) =>
+        _insertDelta.Bind(1, id).Bind(2, customer).Bind(3, seq).Bind(4, record).Bind(5, draft.Amount.ToUnits())
+            .Bind(6, draft.Reason).Bind(7, draft.ReferenceId).Bind(8, draft.MetadataJson).Bind(9, salt)
+            .Bind(10, itemHash).Bind(11, receivedAt).Execute();
 
     public void InsertRecord(long id, CustomerState customer, long leafIndex, byte[] receipt, long firstDelta,
         long firstSeq, int count, Amount net, Amount balanceAfter, long acceptedAt) =>
-        Run(_insertRecord, id, customer.PlaneId, customer.Key, leafIndex, receipt, firstDelta, firstSeq, count,
-            net.ToUnits(), balanceAfter.ToString(), acceptedAt);
+        _insertRecord.Bind(1, id).Bind(2, customer.PlaneId).Bind(3, customer.Key).Bind(4, leafIndex).Bind(5, receipt)
+            .Bind(6, firstDelta).Bind(7, firstSeq).Bind(8, count).Bind(9, net.ToUnits())
+            .Bind(10, balanceAfter.ToString()).Bind(11, acceptedAt).Execute();
 
-    public void InsertLogEntry(long index, byte[] entry) => Run(_insertEntry, index, entry);
+    public void InsertLogEntry(long index, ReadOnlySpan<byte> entry) => _insertEntry.Bind(1, index).Bind(2, entry).Execute();
 
     public void InsertCustomer(CustomerState state) =>
-        Run(_insertCustomer, state.Key, state.PlaneId, state.CustomerId, state.Reference, state.FirstAtUnixMs);
+        _insertCustomer.Bind(1, state.Key).Bind(2, state.PlaneId).Bind(3, state.CustomerId).Bind(4, state.Reference)
+            .Bind(5, state.FirstAtUnixMs).Execute();
 
     public void InsertCheckpoint(long size, byte[] root, string note, long createdAt) =>
         Run(_insertCheckpoint, size, root, note, createdAt);
 
     public void InsertIdempotencyKey(long planeId, string key, byte[] fingerprint, Answer answer, long createdAt) =>
-        Run(_insertIdempotency, planeId, key, fingerprint, answer.StatusCode, answer.Body, createdAt);
+        _insertIdempotency.Bind(1, planeId).Bind(2, key).Bind(3, fingerprint).Bind(4, answer.StatusCode)
+            .Bind(5, answer.Body).Bind(6, createdAt).Execute();
+
+    /// <summary>True when the customer already has a delta with this referenceId (an index probe, no row read).</summary>
+    public bool ReferenceExists(long customer, string referenceId) =>
+        _probeReference.Bind(1, customer).Bind(2, referenceId).QueryInt64() is not null;
 
     public CustomerState? LoadCustomer(long planeId, string customerId)
     {
@@ -120,6 +134,10 @@ internal sealed class WriterCommands : IDisposable
         foreach (var command in _all)
         {
             command.Dispose();
+        }
+        foreach (var statement in _statements)
+        {
+            statement.Dispose();
         }
     }
 

@@ -52,15 +52,17 @@ internal sealed class Database
     }
 
     /// <summary>
-    /// Opens the one connection the sequencer writes through: full durability (every commit is fsynced, so a
-    /// 2xx means the delta is on disk) and a large page cache. WAL checkpoints are run by the sequencer itself.
+    /// Opens the one connection the sequencer writes through, with a large page cache. Commits do not wait for the
+    /// disk (<c>synchronous = NORMAL</c>): the sequencer's <c>CommitSyncer</c> fsyncs the WAL on its own thread and
+    /// answers nothing before that, so a 2xx still means the delta is on disk while the next transaction is built
+    /// during the flush. WAL checkpoints are run by <see cref="WalCheckpointer"/>.
     /// </summary>
     public SqliteConnection OpenWriter()
     {
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
         Execute(connection,
-            "PRAGMA busy_timeout = 30000; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY; " +
+            "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; " +
             "PRAGMA cache_size = -131072; PRAGMA wal_autocheckpoint = 0;");
         return connection;
     }

@@ -42,8 +42,10 @@ CREATE TABLE customers (
 );
 
 -- A record (submission): one customer's deltas accepted together, anchored by one log leaf.
--- balance_after/seq_end make every record a checkpoint of the customer's running totals, so balances are
--- index seeks, never scans.
+-- balance_after/first_seq make every record a checkpoint of the customer's running totals, so balances are
+-- index seeks, never scans. A customer's records in first_seq order are also in leaf_index order, and their
+-- deltas are contiguous rowid ranges, so records_by_customer is the only per-customer index the ledger needs:
+-- deltas carry no per-customer index of their own (one random b-tree insert per delta less).
 CREATE TABLE records (
     id            INTEGER PRIMARY KEY,
     plane_id      INTEGER NOT NULL,
@@ -57,7 +59,7 @@ CREATE TABLE records (
     balance_after TEXT NOT NULL,   -- exact decimal text
     accepted_at   INTEGER NOT NULL
 );
-CREATE INDEX records_by_customer ON records (customer, leaf_index);
+CREATE UNIQUE INDEX records_by_customer ON records (customer, first_seq);
 
 CREATE TABLE deltas (
     id           INTEGER PRIMARY KEY, -- global index + 1
@@ -72,7 +74,6 @@ CREATE TABLE deltas (
     item_hash    BLOB NOT NULL,
     received_at  INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX deltas_by_customer ON deltas (customer, seq);
 CREATE UNIQUE INDEX deltas_by_reference ON deltas (customer, reference_id) WHERE reference_id IS NOT NULL;
 
 -- The transparency log: entries, hash tiles (C2SP tlog-tiles layout) and signed checkpoints.
