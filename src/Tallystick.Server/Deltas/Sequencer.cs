@@ -33,12 +33,13 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
     private readonly TimeSpan _checkpointInterval;
     private readonly TimeSpan _idempotencyRetention;
     private readonly ConcurrentQueue<WorkItem> _queue = new();
-    private readonly Lock _submitLock = new();
-    private readonly ManualResetEventSlim _wake = new(false);
+    // No spinning: on a small machine a spinning sequencer steals the core the requests need.
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
+    private int _submitting;
     private readonly Dictionary<(long Number, string Text), CustomerState> _customers = new(KeyComparer.Instance);
     private readonly List<byte[]> _unintegrated = [];
     private Thread? _thread;
-    private volatile bool _stopping;
+    private bool _stopping;
     private int _queuedDeltas;
     private volatile LogHead _head;
     private LogHead _committed;
@@ -91,17 +92,20 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
             {
                 return "verification pipeline stalled: entries have waited more than 30 s for a checkpoint";
             }
-            return _thread is { IsAlive: true } || _stopping ? null : "sequencer is not running";
+            return _thread is { IsAlive: true } || Volatile.Read(ref _stopping) ? null : "sequencer is not running";
         }
     }
 
     /// <summary>Queues an emit; false when the queue is full or the sequencer is stopping (answer 503).</summary>
     public bool TrySubmit(WorkItem item)
     {
-        lock (_submitLock)
+        // Lock-free (a lock here was contended by every request thread). The thread stops only when it has seen
+        // _stopping, then _submitting == 0, then an empty queue: a submitter that raced past the _stopping check
+        // is either still counted in _submitting or has already queued its item.
+        Interlocked.Increment(ref _submitting);
+        try
         {
-            // Under the lock so that no item can be queued after the thread has decided to stop.
-            if (_stopping)
+            if (Volatile.Read(ref _stopping))
             {
                 return false;
             }
@@ -111,6 +115,10 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
                 return false;
             }
             _queue.Enqueue(item);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _submitting);
         }
         _wake.Set();
         return true;
@@ -126,10 +134,7 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
     /// <summary>Drains what was queued, signs a final checkpoint, checkpoints the WAL and closes the database.</summary>
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        lock (_submitLock)
-        {
-            _stopping = true;
-        }
+        Volatile.Write(ref _stopping, true);
         _wake.Set();
         _thread?.Join();
         return Task.CompletedTask;
@@ -149,17 +154,18 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
         var failures = 0;
         while (true)
         {
-            var stopping = _stopping;
+            var stopping = Volatile.Read(ref _stopping);
             _wake.Reset();
             Drain(batch);
             var integrate = _unintegrated.Count > 0 && (stopping || CheckpointDue());
             if (batch.Count == 0 && !integrate)
             {
-                if (stopping && _queue.IsEmpty)
+                if (stopping && Volatile.Read(ref _submitting) == 0 && _queue.IsEmpty)
                 {
                     break;
                 }
-                _wake.Wait(_unintegrated.Count > 0 ? _checkpointInterval : TimeSpan.FromMilliseconds(500));
+                _wake.Wait(stopping ? TimeSpan.FromMilliseconds(1)
+                    : _unintegrated.Count > 0 ? _checkpointInterval : TimeSpan.FromMilliseconds(500));
                 PurgeIdempotencyKeysIfDue();
                 continue;
             }
