@@ -8,6 +8,8 @@ internal static class DerivePhase
 {
     public const int Connections = 16;
 
+    private const string DeriveRoute = "/api/v1/balance/derive/{customerId}";
+
     public static async Task RunAsync(BenchContext bench)
     {
         var total = bench.Options.DeriveDeltas ?? (bench.Options.Quick ? 100_000 : 1_000_000);
@@ -36,16 +38,22 @@ internal static class DerivePhase
                 $"default page (limit 100); {Stats.Seconds(window)} after a 1 s warm-up");
             await bench.Load.RunAsync(Spec(tally, Connections, TimeSpan.FromSeconds(1)));
             watch = CpuWatch.Start(tally.Pid);
+            var before = await ServerHistogram.ReadAsync(tally.BaseUri, "GET", DeriveRoute);
             var loadedRun = await bench.Load.RunAsync(Spec(tally, Connections, window));
+            var inServer = (await ServerHistogram.ReadAsync(tally.BaseUri, "GET", DeriveRoute)).Since(before);
             var cpu = watch.Stop();
             Report.Line($"{Connections} clients: {BenchContext.Describe(loadedRun)}");
+            Report.Line($"  in the server (its /metrics histogram, {inServer.Count:N0} requests; bucket bounds): " +
+                $"p50 <= {Stats.Ms(inServer.PercentileUpperMs(0.50))}, p99 <= {Stats.Ms(inServer.PercentileUpperMs(0.99))}, " +
+                $"p99.9 <= {Stats.Ms(inServer.PercentileUpperMs(0.999))}");
             Report.Lines(cpu.Describe("tally"));
             var single = await bench.Load.RunAsync(Spec(tally, 1, unloadedWindow));
             Report.Line($"1 client (no queueing; an upper bound of server time + loopback): {BenchContext.Describe(single)}");
             var small = await bench.Load.RunAsync(Spec(tally, 1, unloadedWindow) with { Query = "?limit=1" });
             Report.Line($"1 client, ?limit=1 (same totals, 1 row instead of 100; for comparison): {BenchContext.Describe(small)}");
             Report.Line("(latency is measured in the client over loopback: an upper bound of the server's own time)");
-            Report.Target("derive", "derive p99 latency (16 clients, client-side)", loadedRun.P99Ms, "<=", 2, " ms", "0.00");
+            Report.Target("derive", "derive p99 latency in the server (16 clients)", inServer.PercentileUpperMs(0.99), "<=", 2, " ms", "0.00");
+            Report.Line($"  (client-side p99 with 16 clients on the same 2 cores: {Stats.Ms(loadedRun.P99Ms)})");
             await tally.StopAsync();
         }
         finally

@@ -66,6 +66,7 @@ public static class TallyServer
         builder.Services.AddSingleton(directory);
         builder.Services.AddSingleton(LogIdentity.LoadOrCreate(database, options.LogOrigin));
         builder.Services.AddSingleton<ApiKeyAuthenticator>();
+        builder.Services.AddSingleton<RequestMetrics>();
         builder.Services.AddSingleton<IdempotencyKeys>();
         builder.Services.AddSingleton<Sequencer>();
         builder.Services.AddHostedService(s => s.GetRequiredService<Sequencer>());
@@ -75,8 +76,10 @@ public static class TallyServer
 
     private static void MapTallystick(this WebApplication app)
     {
+        app.UseRequestMetrics();
         app.Use(Authenticate);
         app.MapHealth();
+        app.MapMetrics();
         app.MapDeltas();
         app.MapBalances();
         app.MapCustomers();

@@ -94,6 +94,48 @@ public sealed class EmitAndDeriveTests(RunningServer server) : IClassFixture<Run
     }
 
     [Fact]
+    public async Task DeriveAndActivity_RowsSpanningManyInterleavedRecords_MatchEveryWindow()
+    {
+        // A customer's deltas live in records of different sizes whose rowids interleave with other customers':
+        // every (offset, limit) window must return exactly the expected sequence numbers and amounts.
+        using var client = server.Client();
+        var amounts = new List<int>();
+        string? lastRecord = null;
+        foreach (var size in new[] { 1, 3, 2, 5, 1, 4 })
+        {
+            var items = new List<string>();
+            for (var i = 0; i < size; i++)
+            {
+                var amount = amounts.Count + 1;
+                amounts.Add(amount);
+                items.Add(Api.Emit("interleaved_other", "1"));
+                items.Add(Api.Emit("interleaved_me", amount.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            }
+            var (status, body) = await Api.Post(client, "api/v1/balance/delta/batch", $"{{\"deltas\":[{string.Join(",", items)}]}}");
+            Assert.Equal(201, status);
+            lastRecord = body.GetProperty("data").GetProperty("results")[1].GetProperty("recordId").GetString();
+        }
+        await Api.WaitVerified(client, lastRecord!);
+
+        for (var offset = 0; offset <= amounts.Count; offset++)
+        {
+            foreach (var limit in new[] { 1, 2, 5, 100 })
+            {
+                var (_, page) = await Api.Get(client, $"api/v1/balance/derive/interleaved_me?limit={limit}&offset={offset}");
+                var rows = page.GetProperty("data").GetProperty("deltas").EnumerateArray().ToList();
+                var expected = Enumerable.Range(offset, Math.Max(0, Math.Min(limit, amounts.Count - offset))).ToList();
+                Assert.Equal(expected.Select(i => (long)i), rows.Select(r => r.GetProperty("sequenceNumber").GetInt64()));
+                Assert.Equal(expected.Select(i => amounts[i].ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    rows.Select(r => r.GetProperty("delta").GetRawText()));
+            }
+        }
+        var (_, activity) = await Api.Get(client, "api/v1/balance/customers/interleaved_me?deltaLimit=4&deltaPage=2");
+        var recent = activity.GetProperty("data").GetProperty("recentActivity").GetProperty("items").EnumerateArray()
+            .Select(r => r.GetProperty("sequenceNumber").GetInt64()).ToList();
+        Assert.Equal(new long[] { 11, 10, 9, 8 }, recent);
+    }
+
+    [Fact]
     public async Task Batch_MixedCustomersAndInvalidItems_GroupsPerCustomerAndFailsItemsIndividually()
     {
         using var client = server.Client();

@@ -73,6 +73,9 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
 
     public LogHead Head => _head;
 
+    /// <summary>Deltas accepted into the queue and not yet through a transaction.</summary>
+    public int QueuedDeltas => Volatile.Read(ref _queuedDeltas);
+
     public string Origin => _log.Origin;
 
     public NoteVerifier Verifier => _log.Verifier;
