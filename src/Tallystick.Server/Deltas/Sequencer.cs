@@ -73,6 +73,12 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
 
     public LogHead Head => _head;
 
+    /// <summary>
+    /// Fault injection for tests: called before every commit; an exception it returns is thrown there, as if the
+    /// store (SqliteException) or the code (anything else) had failed mid-transaction. Null in production.
+    /// </summary>
+    internal Func<Exception?>? FaultBeforeCommit { get; set; }
+
     /// <summary>Deltas accepted into the queue and not yet through a transaction.</summary>
     public int QueuedDeltas => Volatile.Read(ref _queuedDeltas);
 
@@ -243,6 +249,10 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
         if (integrating > 0)
         {
             checkpoint = Integrate(transaction, integrating, now);
+        }
+        if (FaultBeforeCommit?.Invoke() is { } fault)
+        {
+            throw fault;
         }
         transaction.Commit();
         _lastAcceptedAt = acceptedAt;
