@@ -63,6 +63,7 @@ public static class TallyServer
         builder.Services.AddSingleton<ApiKeyAuthenticator>();
         builder.Services.AddSingleton<IdempotencyKeys>();
         builder.Services.AddSingleton<Sequencer>();
+        builder.Services.AddSingleton<TileReader>();
         builder.Services.AddHostedService(s => s.GetRequiredService<Sequencer>());
         builder.Services.AddHostedService<WalCheckpointer>();
         builder.Services.AddOpenApi();
@@ -75,6 +76,7 @@ public static class TallyServer
         app.MapDeltas();
         app.MapBalances();
         app.MapCustomers();
+        app.MapLog();
         app.MapOpenApi("/openapi/{documentName}.json");
     }
 
