@@ -116,11 +116,13 @@ internal static class TallyCommands
             }
             else
             {
-                Console.WriteLine($"tally log verify: {(report.Ok ? "OK" : $"FAILED ({report.Problems.Count} problems)")}");
+                Console.WriteLine("tally log verify: " +
+                    (report.Ok ? "OK" : $"FAILED ({report.Problems.Count} problems)"));
                 Console.WriteLine($"  origin       {report.Origin}");
                 Console.WriteLine($"  entries      {report.Entries} ({report.PendingEntries} waiting for a checkpoint)");
                 Console.WriteLine($"  tree size    {report.TreeSize} (latest checkpoint)");
-                Console.WriteLine($"  checkpoints  {report.Checkpoints} checked: signature, origin, size, root recomputed from the entries");
+                Console.WriteLine($"  checkpoints  {report.Checkpoints} checked: signature, origin, size, " +
+                    "root recomputed from the entries");
                 Console.WriteLine("  consistency  implied: every checkpoint root was recomputed from one entry sequence");
                 Console.WriteLine($"  tiles        {report.Tiles} hash tiles compared with tiles rebuilt from the entries");
                 foreach (var problem in report.Problems)

@@ -42,14 +42,16 @@ public readonly record struct TilePath
     /// <summary>The tile level L (0..63): its hashes are tree nodes at height 8L. 0 for entry bundles.</summary>
     public int Level { get; }
 
-    /// <summary>The tile index N within its level; the tile holds items <c>[256N, 256N + Width)</c> of the level.</summary>
+    /// <summary>The tile index N within its level; the tile holds items <c>[256N, 256N + Width)</c> of the
+    /// level.</summary>
     public long Index { get; }
 
     /// <summary>The number of hashes (or entries): <see cref="FullWidth"/> for a full tile, 1..255 for a partial
     /// one.</summary>
     public int Width { get; }
 
-    /// <summary>True when <see cref="Width"/> is below <see cref="FullWidth"/> (the path ends in <c>.p/W</c>).</summary>
+    /// <summary>True when <see cref="Width"/> is below <see cref="FullWidth"/> (the path ends in
+    /// <c>.p/W</c>).</summary>
     public bool IsPartial => Width < FullWidth;
 
     /// <summary>Addresses a hash tile.</summary>
@@ -237,7 +239,8 @@ public readonly record struct TilePath
     private static bool IsThreeDigits(ReadOnlySpan<char> text) =>
         text.Length == 3 && char.IsAsciiDigit(text[0]) && char.IsAsciiDigit(text[1]) && char.IsAsciiDigit(text[2]);
 
-    private static long Digits(ReadOnlySpan<char> text) => ((text[0] - '0') * 100) + ((text[1] - '0') * 10) + (text[2] - '0');
+    private static long Digits(ReadOnlySpan<char> text) =>
+        ((text[0] - '0') * 100) + ((text[1] - '0') * 10) + (text[2] - '0');
 
     private static void AppendIndex(StringBuilder builder, long index)
     {

@@ -243,7 +243,8 @@ internal static class LogFsck
             int width = built.Hashes.Length / Rfc6962.HashSize;
             if (stored.Length != built.Hashes.Length)
             {
-                return $"hash tile {built.Path}: stored {stored.Length} bytes, want {width} hashes ({built.Hashes.Length} bytes)";
+                return $"hash tile {built.Path}: stored {stored.Length} bytes, want {width} hashes " +
+                    $"({built.Hashes.Length} bytes)";
             }
             for (int i = 0; i < width; i++)
             {
