@@ -13,11 +13,12 @@ namespace Tallystick.Server.TransparencyLog;
 /// Reads the log for the public read API: hash tiles, entry bundles, node hashes and checkpoints, always bounded
 /// by a tree size the caller took from a published checkpoint, so nothing beyond the signed tree is ever served.
 /// Reads go through a small pool of read-only connections with prepared statements (WAL readers never block the
-/// sequencer); full tiles never change, so they are kept in a bounded in-memory cache. Thread-safe.
+/// sequencer). A tile's bytes never change once the tree covers it (a partial tile <c>.p/W</c> is a prefix that
+/// later appends do not touch), so tiles are kept in a bounded in-memory cache. Thread-safe.
 /// </summary>
 internal sealed class TileReader : IDisposable
 {
-    /// <summary>Full tiles and bundles cached in memory (≈ 8–11 KiB each, so ≈ 45 MiB at most); when the cache
+    /// <summary>Tiles and bundles cached in memory (at most ≈ 8–11 KiB each, so ≈ 45 MiB at most); when the cache
     /// is full it is emptied and refills on demand.</summary>
     public const int CachedTilesMax = 4096;
 
@@ -66,19 +67,16 @@ internal sealed class TileReader : IDisposable
         {
             return null;
         }
-        if (!tile.IsPartial && _cache.TryGetValue(tile, out var cached))
+        if (_cache.TryGetValue(tile, out var cached))
         {
             return cached;
         }
         var bytes = tile.IsEntryBundle ? ReadBundle(tile) : ReadHashes(tile.Level, tile.Index, tile.Width);
-        if (!tile.IsPartial)
+        if (_cache.Count >= CachedTilesMax)
         {
-            if (_cache.Count >= CachedTilesMax)
-            {
-                _cache.Clear();
-            }
-            _cache.TryAdd(tile, bytes);
+            _cache.Clear();
         }
+        _cache.TryAdd(tile, bytes);
         return bytes;
     }
 
