@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Tallystick.Server;
+using Tallystick.Server.TransparencyLog;
 
 namespace Tallystick.Cli;
 
@@ -20,6 +21,7 @@ internal static class TallyCommands
         {
             Serve(),
             Keys(),
+            Log(),
         };
         return root;
     }
@@ -74,6 +76,63 @@ internal static class TallyCommands
         keys.Subcommands.Add(KeysList());
         keys.Subcommands.Add(KeysRevoke());
         return keys;
+    }
+
+    private static Command Log()
+    {
+        var log = new Command("log", "Inspect the transparency log.");
+        log.Subcommands.Add(LogVerify());
+        return log;
+    }
+
+    private static Command LogVerify()
+    {
+        var data = DataOption();
+        var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
+        var command = new Command("verify",
+            "Check the log (fsck): entries, hash tiles, checkpoint roots and signatures. Works on a stopped or " +
+            "running server's data directory. Exit 0 sound, 1 problems found, 2 usage error.") { data, json };
+        command.SetAction(parse =>
+        {
+            LogFsckReport report;
+            try
+            {
+                report = LogFsck.Run(parse.GetValue(data) ?? LoadOptions(null).DataDirectory);
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException
+                or Microsoft.Data.Sqlite.SqliteException)
+            {
+                Console.Error.WriteLine($"tally: {e.Message}");
+                return ExitUsage;
+            }
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
+                {
+                    ["ok"] = report.Ok, ["origin"] = report.Origin, ["entries"] = report.Entries,
+                    ["pendingEntries"] = report.PendingEntries, ["treeSize"] = report.TreeSize,
+                    ["checkpoints"] = report.Checkpoints, ["tiles"] = report.Tiles, ["problems"] = report.Problems,
+                }));
+            }
+            else
+            {
+                Console.WriteLine("tally log verify: " +
+                    (report.Ok ? "OK" : $"FAILED ({report.Problems.Count} problems)"));
+                Console.WriteLine($"  origin       {report.Origin}");
+                Console.WriteLine($"  entries      {report.Entries} ({report.PendingEntries} waiting for a checkpoint)");
+                Console.WriteLine($"  tree size    {report.TreeSize} (latest checkpoint)");
+                Console.WriteLine($"  checkpoints  {report.Checkpoints} checked: signature, origin, size, " +
+                    "root recomputed from the entries");
+                Console.WriteLine("  consistency  implied: every checkpoint root was recomputed from one entry sequence");
+                Console.WriteLine($"  tiles        {report.Tiles} hash tiles compared with tiles rebuilt from the entries");
+                foreach (var problem in report.Problems)
+                {
+                    Console.Error.WriteLine($"tally: {problem}");
+                }
+            }
+            return report.Ok ? ExitOk : ExitFailed;
+        });
+        return command;
     }
 
     private static Command KeysCreate()

@@ -69,6 +69,7 @@ public static class TallyServer
         builder.Services.AddSingleton<RequestMetrics>();
         builder.Services.AddSingleton<IdempotencyKeys>();
         builder.Services.AddSingleton<Sequencer>();
+        builder.Services.AddSingleton<TileReader>();
         builder.Services.AddHostedService(s => s.GetRequiredService<Sequencer>());
         builder.Services.AddHostedService<WalCheckpointer>();
         builder.Services.AddOpenApi();
@@ -83,6 +84,7 @@ public static class TallyServer
         app.MapDeltas();
         app.MapBalances();
         app.MapCustomers();
+        app.MapLog();
         app.MapOpenApi("/openapi/{documentName}.json");
     }
 

@@ -41,14 +41,22 @@ public sealed class RunningServer : IAsyncLifetime
         BaseAddress = new Uri(address + "/");
     }
 
-    public async Task DisposeAsync()
+    /// <summary>Stops the server like a SIGTERM would (final checkpoint signed, database closed) and keeps the data
+    /// directory, so tests can inspect or copy a stopped server's data.</summary>
+    public async Task StopAsync()
     {
         if (_app is not null)
         {
             await _app.StopAsync();
             await _app.DisposeAsync();
+            _app = null;
         }
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await StopAsync();
         try
         {
             Directory.Delete(DataDirectory, recursive: true);
@@ -116,6 +124,21 @@ public static class Api
             Assert.True(DateTime.UtcNow < deadline, $"{recordId} not VERIFIED within 10 s");
             await Task.Delay(5);
         }
+    }
+
+    /// <summary>Emits one delta for each of <paramref name="count"/> distinct customers, in batches of 100 (each
+    /// customer of a batch is one record, hence one log entry), and waits until the last one is VERIFIED.</summary>
+    public static async Task EmitDistinctCustomers(HttpClient client, string prefix, int count)
+    {
+        string? last = null;
+        for (var start = 0; start < count; start += 100)
+        {
+            var items = Enumerable.Range(start, Math.Min(100, count - start)).Select(i => Emit($"{prefix}_{i}", "1"));
+            var (status, body) = await Post(client, "api/v1/balance/delta/batch", "{\"deltas\":[" + string.Join(",", items) + "]}");
+            Assert.Equal(201, status);
+            last = body.GetProperty("data").GetProperty("results").EnumerateArray().Last().GetProperty("recordId").GetString();
+        }
+        await WaitVerified(client, last!);
     }
 
     public static string Emit(string customer, string delta, string reason = "usage", string? referenceId = null) =>

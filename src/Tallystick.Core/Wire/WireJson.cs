@@ -18,6 +18,8 @@ namespace Tallystick.Wire;
 [JsonSerializable(typeof(Envelope<DeriveResult>))]
 [JsonSerializable(typeof(Envelope<CustomerList>))]
 [JsonSerializable(typeof(Envelope<CustomerDetail>))]
+[JsonSerializable(typeof(Envelope<InclusionProofResult>))]
+[JsonSerializable(typeof(Envelope<ConsistencyProofResult>))]
 [JsonSerializable(typeof(EmitRequest))]
 [JsonSerializable(typeof(BatchEmitRequest))]
 [JsonSerializable(typeof(JsonElement))]

@@ -10,7 +10,7 @@ namespace Tallystick.Server.Storage;
 internal sealed class Database
 {
     public const int SchemaVersion = 1;
-    private const string FileName = "tallystick.db";
+    public const string FileName = "tallystick.db";
 
     public Database(string dataDirectory)
     {
