@@ -241,8 +241,21 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
         _commands!.Bind(transaction);
         var answers = new List<(WorkItem Item, Func<Answer> Render)>(batch.Count);
         var sequenced = new List<byte[]>();
+        LogAppendContext? appendContext = null;
         foreach (var item in batch)
         {
+            if (item.Append is { } append)
+            {
+                appendContext ??= new LogAppendContext(_writer, transaction, acceptedAt, _head, entry =>
+                {
+                    var index = _range.Size + _unintegrated.Count + sequenced.Count;
+                    _commands.InsertLogEntry(index, entry);
+                    sequenced.Add(Rfc6962.HashLeaf(entry));
+                    return index;
+                });
+                answers.Add((item, append(appendContext)));
+                continue;
+            }
             answers.Add((item, Sequence(item, acceptedAt, sequenced)));
         }
         SignedCheckpoint? checkpoint = null;
