@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Tallystick.Canonical;
@@ -17,7 +18,9 @@ namespace Tallystick.Proofs;
 /// displays; they hash to <c>itemHash</c>; <c>itemPath</c> leads to <c>receiptId</c>; <c>logLeaf</c> is the receipt
 /// entry of <c>receiptId</c> at <c>receivedAt</c>; the tlog-proof's checkpoint is signed by the trusted key for the
 /// key's origin; and the entry is included at <c>logIndex</c> in that checkpoint's tree.
-/// Pure and thread-safe. Never throws on a bad bundle: every failure is a value.
+/// Thread-safe and free of observable state: the only memory is a cache of the last checkpoint note each key
+/// verified, which spares repeating the Ed25519 check (the bulk of the cost) for bundles under the same checkpoint.
+/// Never throws on a bad bundle: every failure is a value.
 /// </summary>
 public static class ProofBundleVerifier
 {
@@ -68,13 +71,39 @@ public static class ProofBundleVerifier
         {
             return ProofBundleVerification.Invalid(ProofBundleStep.LogLeaf, leaf);
         }
-        var signed = Checkpoint.TryVerify(decoded.Proof.Checkpoint, trustedLogKey, trustedLogKey.Name, out var checkpoint);
+        var signed = VerifyCheckpoint(decoded.Proof.Checkpoint, trustedLogKey, out var checkpoint);
         if (!signed.IsValid)
         {
             return ProofBundleVerification.Invalid(ProofBundleStep.Checkpoint, $"tlogProof checkpoint: {signed.Error}");
         }
         return CheckLogInclusion(bundle, decoded, checkpoint!);
     }
+
+    // Verifying a signed checkpoint is a pure function of (key, note text), and the Ed25519 check costs far more than
+    // every other step together. Bundles usually come in runs under one checkpoint (all of a customer's deltas
+    // against the latest one), so each key remembers the last note it verified. The entry is replaced atomically,
+    // lives as long as the key object, and callers only ever get copies of it.
+    private static readonly ConditionalWeakTable<NoteVerifier, VerifiedNote> LastVerified = new();
+
+    private sealed record VerifiedNote(string Note, Checkpoint Checkpoint);
+
+    private static VerificationResult VerifyCheckpoint(string note, NoteVerifier key, out Checkpoint? checkpoint)
+    {
+        if (LastVerified.TryGetValue(key, out var last) && string.Equals(last.Note, note, StringComparison.Ordinal))
+        {
+            checkpoint = Copy(last.Checkpoint);
+            return VerificationResult.Valid;
+        }
+        var result = Checkpoint.TryVerify(note, key, key.Name, out checkpoint);
+        if (result.IsValid)
+        {
+            LastVerified.AddOrUpdate(key, new VerifiedNote(note, Copy(checkpoint!)));
+        }
+        return result;
+    }
+
+    private static Checkpoint Copy(Checkpoint checkpoint) =>
+        checkpoint with { RootHash = (byte[])checkpoint.RootHash.Clone() };
 
     private static ProofBundleVerification CheckLogInclusion(ProofBundle bundle, Decoded decoded, Checkpoint checkpoint)
     {
