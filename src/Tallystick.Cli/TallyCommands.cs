@@ -20,6 +20,7 @@ internal static class TallyCommands
         {
             Serve(),
             Keys(),
+            VerifyCommand.Create(),
         };
         return root;
     }

@@ -73,6 +73,7 @@ public static class TallyServer
         app.Use(Authenticate);
         app.MapHealth();
         app.MapDeltas();
+        app.MapProofs();
         app.MapBalances();
         app.MapCustomers();
         app.MapOpenApi("/openapi/{documentName}.json");

@@ -58,7 +58,7 @@ internal static class GoldenBundle
         var signer = NoteSigner.Parse(PrivateKey);
         var note = signer.Sign(new Checkpoint(Origin, LogSize, MerkleTree.RootFromLeafHashes(leafHashes)).ToNoteText());
         var proof = new TlogProof(LogIndex, MerkleTree.InclusionPath(leafHashes, LogIndex), note);
-        return ProofBundle.Create("rec_golden0000000001", "cust_12345", Items[ItemIndex], itemHashes, ItemIndex, proof,
+        return ProofBundle.Create("rec_42", "cust_12345", Items[ItemIndex], itemHashes, ItemIndex, proof,
             signer.Verifier);
     }
 

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
 using Tallystick.Core.Tests.Merkle;
+using Tallystick.Notes;
 using Tallystick.Proofs;
 
 namespace Tallystick.Core.Tests.Proofs;
@@ -39,6 +40,17 @@ public sealed class ProofBundleGoldenTests
         }
 
         Assert.Equal(File.ReadAllText(GoldenBundle.Path), json);
+    }
+
+    [Fact]
+    public void GoldenKey_IsDerivedFromItsFixedSeed_AndPublishedBesideTheBundle()
+    {
+        var seed = SHA256.HashData("tallystick/proof-bundle/golden-key/v1"u8);
+        var signer = NoteSigner.Parse(GoldenBundle.PrivateKey);
+
+        Assert.EndsWith("+" + Convert.ToBase64String([0x01, .. seed]), GoldenBundle.PrivateKey, StringComparison.Ordinal);
+        Assert.Equal(GoldenBundle.Vkey, signer.Verifier.VerifierKeyText);
+        Assert.Equal(GoldenBundle.Vkey + "\n", File.ReadAllText(Path.ChangeExtension(GoldenBundle.Path, ".vkey")));
     }
 
     [Fact]
