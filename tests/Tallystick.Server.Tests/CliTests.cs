@@ -53,7 +53,7 @@ public sealed class CliTests : IDisposable
         Assert.Contains("in use by another Tallystick server", error, StringComparison.Ordinal);
     }
 
-    private static async Task<(int Exit, string Output, string Error)> Tally(params string[] args)
+    internal static async Task<(int Exit, string Output, string Error)> Tally(params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
