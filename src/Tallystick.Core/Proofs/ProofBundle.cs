@@ -14,8 +14,9 @@ namespace Tallystick.Proofs;
 /// <remarks>
 /// Hashes are <c>0x</c> + lowercase hex, byte strings are standard padded base64. <see cref="RecordId"/> and
 /// <see cref="CustomerId"/> are labels for humans: nothing hashed contains them (the item names the customer only by
-/// its keyed <see cref="CustomerReference"/>), so a verifier cannot and does not vouch for them. Every other member is
-/// bound by a hash, a Merkle path or the checkpoint signature. The record is a JSON shape, not a domain object:
+/// its keyed <see cref="CustomerReference"/>), so a verifier cannot and does not vouch for them.
+/// <see cref="ItemIndex"/> and <see cref="ItemCount"/> are bound only through the shape of <see cref="ItemPath"/>.
+/// Every other member is bound by a hash, a Merkle path or the checkpoint signature. The record is a JSON shape, not a domain object:
 /// deserialised bundles are untrusted and may hold any values, including nulls in non-nullable members.
 /// </remarks>
 public sealed record ProofBundle

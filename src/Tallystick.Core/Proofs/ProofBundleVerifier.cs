@@ -28,6 +28,10 @@ public static class ProofBundleVerifier
     private const string TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
     private const int SaltHexChars = DeltaItem.SaltBytes * 2;
 
+    // The largest valid item is under 10 KiB (4 KiB of metadata, 500 reason and 256 referenceId scalars of up to
+    // 4 bytes, fixed members); its base64 is under 14 Ki characters. Anything longer is refused before decoding.
+    private const int CanonicalItemCharsMax = 32 * 1024;
+
     private static readonly SearchValues<char> LowerHexDigits = SearchValues.Create("0123456789abcdef");
 
     /// <summary>Verifies every link of the bundle.</summary>
@@ -152,6 +156,10 @@ public static class ProofBundleVerifier
         if (ParseTimestamp(bundle.ReceivedAt) is not { } receivedAt)
         {
             return $"receivedAt \"{bundle.ReceivedAt}\" is not a UTC time of the form yyyy-MM-ddTHH:mm:ss.fffZ";
+        }
+        if (bundle.CanonicalItem is { Length: > CanonicalItemCharsMax })
+        {
+            return $"canonicalItem has {bundle.CanonicalItem.Length} characters, at most {CanonicalItemCharsMax}";
         }
         if (bundle.CanonicalItem is null || !NoteGrammar.TryDecodeBase64(bundle.CanonicalItem, out var item))
         {

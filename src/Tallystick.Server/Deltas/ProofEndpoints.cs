@@ -97,7 +97,7 @@ internal static class ProofEndpoints
         if (record.LeafIndex >= checkpoint.Size)
         {
             // The head may already be past this snapshot; the record is then between QUEUED and VERIFIED for us.
-            var status = head.StatusOf(record.LeafIndex) is "VERIFIED" ? "PROCESSING" : head.StatusOf(record.LeafIndex);
+            var status = head.StatusOf(record.LeafIndex) switch { "VERIFIED" => "PROCESSING", var other => other };
             return (null, new ApiError("PROOF_NOT_READY",
                 $"record {query.RecordId} is {status}: its log entry (leaf {record.LeafIndex}) is not yet covered by a " +
                 $"signed checkpoint (latest size {checkpoint.Size}); retry shortly", "recordId", RetryAfterSeconds: 1));

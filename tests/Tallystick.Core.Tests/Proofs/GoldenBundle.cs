@@ -68,6 +68,7 @@ internal static class GoldenBundle
         var options = new JsonSerializerOptions(WireJson.Default.Options)
         {
             WriteIndented = true,
+            NewLine = "\n",
             Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         };
         return JsonSerializer.Serialize(bundle, new WireJson(options).ProofBundle) + "\n";

@@ -21,6 +21,7 @@ public sealed class ProofBundleTamperTests
         { "canonicalItem byte 10", b => b with { CanonicalItem = FlipBase64(b.CanonicalItem, 10) }, ProofBundleStep.ItemFields, "canonicalItem is not JSON" },
         { "canonicalItem last byte", b => b with { CanonicalItem = FlipBase64(b.CanonicalItem, -1) }, ProofBundleStep.ItemFields, "canonicalItem is not JSON" },
         { "canonicalItem base64", b => b with { CanonicalItem = b.CanonicalItem + "=" }, ProofBundleStep.Format, "canonicalItem" },
+        { "canonicalItem huge", b => b with { CanonicalItem = new string('A', 40_000) }, ProofBundleStep.Format, "at most 32768" },
         { "itemHash", b => b with { ItemHash = FlipHex(b.ItemHash, 10) }, ProofBundleStep.ItemHash, "canonicalItem hashes to" },
         { "itemHash uppercase", b => b with { ItemHash = b.ItemHash.ToUpperInvariant().Replace("0X", "0x", StringComparison.Ordinal) }, ProofBundleStep.Format, "itemHash" },
         { "itemPath[0]", b => b with { ItemPath = [FlipHex(b.ItemPath[0], 30), b.ItemPath[1]] }, ProofBundleStep.ItemPath, "root mismatch" },
