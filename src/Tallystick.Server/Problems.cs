@@ -45,6 +45,7 @@ internal static class ErrorCodes
         ["TILE_NOT_FOUND"] = 404,
         ["IDEMPOTENCY_KEY_REUSED"] = 409,
         ["REFERENCE_ID_CONFLICT"] = 409,
+        ["PROOF_NOT_READY"] = 409,
         ["PAYLOAD_TOO_LARGE"] = 413,
         ["UNSUPPORTED_MEDIA_TYPE"] = 415,
         ["BALANCE_LIMIT_EXCEEDED"] = 422,

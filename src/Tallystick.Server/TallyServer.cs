@@ -82,6 +82,7 @@ public static class TallyServer
         app.MapHealth();
         app.MapMetrics();
         app.MapDeltas();
+        app.MapProofs();
         app.MapBalances();
         app.MapCustomers();
         app.MapLog();

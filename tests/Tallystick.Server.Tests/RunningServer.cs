@@ -23,6 +23,10 @@ public sealed class RunningServer : IAsyncLifetime
 
     public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
 
+    /// <summary>Minimum time between checkpoints; a long one keeps new records unverified for a test's duration
+    /// (the first checkpoint after start is still signed at once).</summary>
+    public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMilliseconds(1);
+
     public IServiceProvider Services => _app!.Services;
 
     public async Task InitializeAsync()
@@ -32,7 +36,7 @@ public sealed class RunningServer : IAsyncLifetime
             Urls = "http://127.0.0.1:0",
             DataDirectory = DataDirectory,
             BootstrapApiKeys = $"acme={AcmeTest},acme={AcmeLive},globex={GlobexTest}",
-            CheckpointInterval = TimeSpan.FromMilliseconds(1),
+            CheckpointInterval = CheckpointInterval,
             LogOrigin = "test.tallystick/log",
         };
         _app = TallyServer.Build(options, logging: _ => { });

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Tallystick.Proofs;
 
 namespace Tallystick.Wire;
 
@@ -23,4 +24,6 @@ namespace Tallystick.Wire;
 [JsonSerializable(typeof(EmitRequest))]
 [JsonSerializable(typeof(BatchEmitRequest))]
 [JsonSerializable(typeof(JsonElement))]
+[JsonSerializable(typeof(ProofBundle))]
+[JsonSerializable(typeof(Envelope<ProofBundle>))]
 public sealed partial class WireJson : JsonSerializerContext;
