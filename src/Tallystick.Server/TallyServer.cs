@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tallystick.Server.Balances;
+using Tallystick.Server.Checkpoints;
 using Tallystick.Server.Customers;
 using Tallystick.Server.Deltas;
 using Tallystick.Server.Health;
@@ -85,6 +86,7 @@ public static class TallyServer
         app.MapProofs();
         app.MapBalances();
         app.MapCustomers();
+        app.MapCheckpoints();
         app.MapLog();
         app.MapOpenApi("/openapi/{documentName}.json");
     }

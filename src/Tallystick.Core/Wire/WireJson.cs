@@ -25,5 +25,7 @@ namespace Tallystick.Wire;
 [JsonSerializable(typeof(BatchEmitRequest))]
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(ProofBundle))]
+[JsonSerializable(typeof(Envelope<PeriodCheckpointResult>))]
+[JsonSerializable(typeof(Envelope<PeriodCheckpointList>))]
 [JsonSerializable(typeof(Envelope<ProofBundle>))]
 public sealed partial class WireJson : JsonSerializerContext;

@@ -389,6 +389,9 @@ internal static partial class EmitParser
         _ => token.ToString(),
     };
 
+    /// <summary>True when <paramref name="customerId"/> is a valid customer id (the same rule as emits).</summary>
+    public static bool IsValidCustomerId(string customerId) => CustomerIdPattern().IsMatch(customerId);
+
     [GeneratedRegex("^[A-Za-z0-9_.:-]{1,128}$", RegexOptions.CultureInvariant)]
     private static partial Regex CustomerIdPattern();
 }

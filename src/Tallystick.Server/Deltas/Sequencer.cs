@@ -249,6 +249,10 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
                 appendContext ??= new LogAppendContext(_writer, transaction, acceptedAt, _head, entry =>
                 {
                     var index = _range.Size + _unintegrated.Count + sequenced.Count;
+                    if (entry is null)
+                    {
+                        return index;
+                    }
                     _commands.InsertLogEntry(index, entry);
                     sequenced.Add(Rfc6962.HashLeaf(entry));
                     return index;

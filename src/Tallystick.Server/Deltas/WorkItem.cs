@@ -52,7 +52,7 @@ internal sealed record Answer(int StatusCode, byte[] Body);
 /// that call, on the sequencer thread.
 /// </summary>
 internal sealed class LogAppendContext(Microsoft.Data.Sqlite.SqliteConnection connection,
-    Microsoft.Data.Sqlite.SqliteTransaction transaction, long acceptedAtUnixMs, LogHead published, Func<byte[], long> append)
+    Microsoft.Data.Sqlite.SqliteTransaction transaction, long acceptedAtUnixMs, LogHead published, Func<byte[]?, long> append)
 {
     public Microsoft.Data.Sqlite.SqliteConnection Connection { get; } = connection;
 
@@ -64,6 +64,9 @@ internal sealed class LogAppendContext(Microsoft.Data.Sqlite.SqliteConnection co
     /// <summary>The head as published when the transaction began (what readers see as VERIFIED).</summary>
     public LogHead Published { get; } = published;
 
+    /// <summary>The leaf index the next <see cref="AppendEntry"/> will get.</summary>
+    public long NextLeafIndex => append(null);
+
     /// <summary>Appends a log entry in this transaction and returns its leaf index.</summary>
-    public long AppendEntry(byte[] entry) => append(entry);
+    public long AppendEntry(byte[] entry) => append(entry ?? throw new ArgumentNullException(nameof(entry)));
 }

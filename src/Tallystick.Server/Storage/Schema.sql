@@ -76,6 +76,26 @@ CREATE TABLE deltas (
 );
 CREATE UNIQUE INDEX deltas_by_reference ON deltas (customer, reference_id) WHERE reference_id IS NOT NULL;
 
+-- A period checkpoint: one customer's verified deltas in a sequence window, committed by a root and anchored by one
+-- log entry (type 0x02). `statement` is the signed note (the proof token's content). One per window: repeating the
+-- request for the same resolved window returns it (idempotent).
+CREATE TABLE period_checkpoints (
+    id               INTEGER PRIMARY KEY,  -- chk_<id>
+    plane_id         INTEGER NOT NULL,
+    customer         INTEGER NOT NULL,
+    from_seq         INTEGER NOT NULL,
+    to_seq           INTEGER NOT NULL,     -- exclusive
+    starting_balance TEXT NOT NULL,
+    ending_balance   TEXT NOT NULL,
+    proof_root       BLOB NOT NULL,
+    statement        TEXT NOT NULL,
+    leaf_index       INTEGER NOT NULL,
+    created_at       INTEGER NOT NULL,
+    UNIQUE (plane_id, customer, from_seq, to_seq)
+);
+CREATE INDEX period_checkpoints_by_root ON period_checkpoints (proof_root);
+CREATE INDEX period_checkpoints_by_customer ON period_checkpoints (plane_id, customer, id);
+
 -- The transparency log: entries, hash tiles (C2SP tlog-tiles layout) and signed checkpoints.
 CREATE TABLE log_entries (
     idx   INTEGER PRIMARY KEY,

@@ -38,10 +38,9 @@ internal static class LogFsck
     /// <summary>Verification stops after this many problems: the first ones locate the damage.</summary>
     public const int ProblemsMax = 10;
 
-    /// <summary>The only log entry format of proof-spec v1: type 0x01, u64 time, 32-byte commitment.</summary>
-    private const int ReceiptEntryLength = 41;
-
-    private const byte ReceiptEntryType = 0x01;
+    /// <summary>Both log entry formats of proof-spec v1 (receipt 0x01, period checkpoint 0x02): type, u64 time,
+    /// 32-byte commitment.</summary>
+    private const int EntryLength = 41;
 
     /// <summary>Verifies the log in <paramref name="dataDirectory"/>.</summary>
     /// <exception cref="ArgumentException">The directory holds no Tallystick database (a usage error).</exception>
@@ -190,10 +189,11 @@ internal static class LogFsck
 
         private void CheckEntryFormat(long index, byte[] entry)
         {
-            if (entry.Length != ReceiptEntryLength || entry[0] != ReceiptEntryType)
+            if (entry.Length != EntryLength ||
+                entry[0] is not (Tallystick.Deltas.ReceiptLogEntry.TypeReceipt or Tallystick.Proofs.PeriodCheckpoint.EntryType))
             {
-                Problem($"log entry {index} is not a v1 receipt entry: {entry.Length} bytes, type " +
-                    $"0x{(entry.Length > 0 ? entry[0] : 0):x2} (want {ReceiptEntryLength} bytes, type 0x01)");
+                Problem($"log entry {index} is not a v1 entry: {entry.Length} bytes, type " +
+                    $"0x{(entry.Length > 0 ? entry[0] : 0):x2} (want {EntryLength} bytes, type 0x01 or 0x02)");
             }
         }
 
