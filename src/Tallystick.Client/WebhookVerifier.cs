@@ -200,6 +200,10 @@ public sealed class WebhookVerifier
                 candidates.Add(bytes);
             }
         }
+        if (candidates.Count == 0)
+        {
+            return WebhookVerificationStatus.MalformedSignature;
+        }
         var prefix = Encoding.UTF8.GetBytes($"{id}.{timestamp}.");
         return AnyMatches(_standardKeys, prefix, body, candidates)
             ? WebhookVerificationStatus.Verified
