@@ -16,7 +16,8 @@ public static class DeltaStatuses
     /// <summary>Verification failed (reserved by PacSpace; not produced by Tallystick). Terminal.</summary>
     public const string Failed = "FAILED";
 
-    /// <summary>True for <see cref="Verified"/> and <see cref="Failed"/>, the statuses that never change again.</summary>
+    /// <summary>True for <see cref="Verified"/> and <see cref="Failed"/>, the statuses that never change again.
+    /// </summary>
     public static bool IsTerminal(string? status) =>
         string.Equals(status, Verified, StringComparison.OrdinalIgnoreCase) ||
         string.Equals(status, Failed, StringComparison.OrdinalIgnoreCase);

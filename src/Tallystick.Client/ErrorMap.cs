@@ -4,7 +4,8 @@ using System.Text.Json;
 
 namespace Tallystick.Client;
 
-/// <summary>One failed attempt, as a value; becomes a <see cref="TallyApiException"/> only when the client gives up.</summary>
+/// <summary>One failed attempt, as a value; it becomes a <see cref="TallyApiException"/> only when the client gives
+/// up.</summary>
 internal sealed record TallyFailure(
     TallyErrorKind Kind,
     int? HttpStatus,
@@ -125,7 +126,8 @@ internal static class ErrorMap
             {
                 var reader = new Utf8JsonReader(body);
                 using var document = JsonDocument.ParseValue(ref reader);
-                return document.RootElement.ValueKind == JsonValueKind.Object ? FromObject(document.RootElement) : Empty;
+                var root = document.RootElement;
+                return root.ValueKind == JsonValueKind.Object ? FromObject(root) : Empty;
             }
             catch (JsonException)
             {
@@ -170,7 +172,8 @@ internal static class ErrorMap
 
         private static TimeSpan? Seconds(JsonElement element)
         {
-            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("retryAfterSeconds", out var value))
+            if (element.ValueKind != JsonValueKind.Object ||
+                !element.TryGetProperty("retryAfterSeconds", out var value))
             {
                 return null;
             }

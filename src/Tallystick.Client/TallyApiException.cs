@@ -49,7 +49,8 @@ public sealed class TallyApiException : Exception
     /// <summary>The classification of the failure; see <see cref="TallyErrorKind"/>.</summary>
     public TallyErrorKind Kind { get; }
 
-    /// <summary>The HTTP status of the last answer; null when no answer arrived (network error, attempt timeout).</summary>
+    /// <summary>The HTTP status of the last answer; null when no answer arrived (network error, attempt timeout).
+    /// </summary>
     public int? HttpStatus { get; }
 
     /// <summary>
@@ -67,7 +68,8 @@ public sealed class TallyApiException : Exception
     /// body's <c>retryAfterSeconds</c>); null when it did not say.</summary>
     public TimeSpan? RetryAfter { get; }
 
-    /// <summary>The server's request id (<c>X-Request-Id</c> header or body <c>requestId</c>), when it sent one.</summary>
+    /// <summary>The server's request id (<c>X-Request-Id</c> header or body <c>requestId</c>), when it sent one.
+    /// </summary>
     public string? RequestId { get; }
 
     /// <summary>The customer the error is about (cadence limits), when the server named one.</summary>

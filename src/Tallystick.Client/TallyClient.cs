@@ -17,7 +17,8 @@ namespace Tallystick.Client;
 /// clients work unchanged. The <see cref="TallyClient(TallyClientOptions)"/> convenience constructor creates its own,
 /// which <see cref="Dispose"/> releases.</para>
 /// <para><b>Failures.</b> A refused or unreachable call throws <see cref="TallyApiException"/> (its
-/// <see cref="TallyApiException.Kind"/> says what happened) after the retries of <see cref="TallyClientOptions.Retry"/>.
+/// <see cref="TallyApiException.Kind"/> says what happened) after the retries of
+/// <see cref="TallyClientOptions.Retry"/>.
 /// Arguments that can never be sent throw <see cref="ArgumentException"/> before any request; cancelling the token
 /// throws <see cref="OperationCanceledException"/>.</para>
 /// <para><b>Idempotency.</b> Each emit call sends one <c>Idempotency-Key</c> (yours, or a fresh UUID), the same on
@@ -35,7 +36,8 @@ public sealed partial class TallyClient : IDisposable
     /// within milliseconds; the interval doubles per poll).</summary>
     public static readonly TimeSpan DefaultPollInterval = TimeSpan.FromMilliseconds(100);
 
-    /// <summary>The longest poll interval the doubling reaches (unless a longer first interval was asked for).</summary>
+    /// <summary>The longest poll interval the doubling reaches (unless a longer first interval was asked for).
+    /// </summary>
     public static readonly TimeSpan PollIntervalMax = TimeSpan.FromSeconds(2);
 
     private readonly HttpClient _http;
@@ -416,8 +418,8 @@ public sealed partial class TallyClient : IDisposable
     {
         if (string.IsNullOrEmpty(apiKey) || !apiKey.All(c => c is > ' ' and < (char)127))
         {
-            throw new ArgumentException("ApiKey is required: printable ASCII without spaces (pk_test_… or pk_live_…)",
-                paramName);
+            throw new ArgumentException(
+                "ApiKey is required: printable ASCII without spaces (pk_test_… or pk_live_…)", paramName);
         }
         return apiKey;
     }

@@ -254,7 +254,9 @@ public sealed class WebhookVerifier
 
     private static byte[]? StandardKey(string secret)
     {
-        var encoded = secret.StartsWith(SecretPrefix, StringComparison.Ordinal) ? secret[SecretPrefix.Length..] : secret;
+        var encoded = secret.StartsWith(SecretPrefix, StringComparison.Ordinal)
+            ? secret[SecretPrefix.Length..]
+            : secret;
         return TryBase64(encoded, out var key) && key.Length > 0 ? key : null;
     }
 

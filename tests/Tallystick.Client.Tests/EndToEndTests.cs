@@ -178,7 +178,8 @@ public sealed class EndToEndTests(InProcessServer server) : IClassFixture<InProc
         await client.EmitAsync("e2e_conflict", 1m, "r", "inv-1");
 
         var again = await client.EmitAsync("e2e_conflict", 1m, "r", "inv-1");
-        var error = await Assert.ThrowsAsync<TallyApiException>(() => client.EmitAsync("e2e_conflict", 2m, "r", "inv-1"));
+        var error = await Assert.ThrowsAsync<TallyApiException>(
+            () => client.EmitAsync("e2e_conflict", 2m, "r", "inv-1"));
 
         Assert.True(again.Idempotent);
         Assert.Equal(TallyErrorKind.Conflict, error.Kind);

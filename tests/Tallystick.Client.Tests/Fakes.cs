@@ -60,29 +60,66 @@ public sealed class ScriptedHandler(TimeProvider time, params Func<HttpRequestMe
         request.Headers.TryGetValues(name, out var values) ? string.Join(",", values) : null;
 }
 
+/// <summary>
+/// A <see cref="FakeTimeProvider"/> that counts the timers it creates and fires, so <see cref="FakeClock.Drive"/>
+/// can tell "waiting for fake time" from "still working in real time" and never advance past unfinished work.
+/// </summary>
+public sealed class SteppedClock(DateTimeOffset start) : FakeTimeProvider(start)
+{
+    private int _created;
+    private int _fired;
+
+    public int Created => Volatile.Read(ref _created);
+
+    public int Fired => Volatile.Read(ref _fired);
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        Interlocked.Increment(ref _created);
+        return base.CreateTimer(s =>
+        {
+            Interlocked.Increment(ref _fired);
+            callback(s);
+        }, state, dueTime, period);
+    }
+}
+
 /// <summary>Fake-clock helpers and canned bodies for the retry tests.</summary>
 public static class FakeClock
 {
     public static readonly TimeSpan Step = TimeSpan.FromMilliseconds(10);
 
+    private static readonly TimeSpan SettleMax = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Advances <paramref name="time"/> in <see cref="Step"/>s until <paramref name="call"/> completes (bounded: a
-    /// call that needs more than ten fake minutes is a bug), then returns its outcome.
+    /// call that needs more than ten fake minutes is a bug), then returns its outcome. After a step that fired a
+    /// timer, the clock stands still (in real time, up to 10 s) until the woken code has armed its next timer or
+    /// finished, so a continuation that hops threads is never overtaken by the fake clock.
     /// </summary>
-    public static async Task<T> Drive<T>(FakeTimeProvider time, Task<T> call)
+    public static async Task<T> Drive<T>(SteppedClock time, Task<T> call)
     {
         for (var i = 0; !call.IsCompleted; i++)
         {
             Assert.True(i < 60_000, "the call did not complete within 10 fake minutes");
+            var (created, fired) = (time.Created, time.Fired);
             time.Advance(Step);
+            if (time.Fired != fired)
+            {
+                var settled = System.Diagnostics.Stopwatch.StartNew();
+                while (time.Created == created && !call.IsCompleted && settled.Elapsed < SettleMax)
+                {
+                    await Task.Delay(1);
+                }
+            }
             await Task.Yield();
         }
         return await call;
     }
 
-    public static FakeTimeProvider NewTime() => new(DateTimeOffset.FromUnixTimeSeconds(1_767_225_600)); // 2026-01-01
+    public static SteppedClock NewTime() => new(DateTimeOffset.FromUnixTimeSeconds(1_767_225_600)); // 2026-01-01
 
-    public static TallyClient NewClient(FakeTimeProvider time, HttpMessageHandler handler,
+    public static TallyClient NewClient(SteppedClock time, HttpMessageHandler handler,
         TallyRetryPolicy? retry = null, double jitter = 0.5) =>
         new(new HttpClient(handler, false), new TallyClientOptions
         {

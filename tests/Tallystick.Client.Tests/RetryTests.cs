@@ -5,8 +5,9 @@ namespace Tallystick.Client.Tests;
 
 // Goal: the retry loop retries exactly what is transient, waits what the server asks (Retry-After) or a bounded,
 // jittered backoff otherwise, keeps one Idempotency-Key across an emit's attempts, and gives up with the last error.
-// Method: a scripted fake transport stamps every attempt with a FakeTimeProvider that the test advances in 10 ms
-// steps, so measured gaps between attempts are the client's delays to within one step — in milliseconds of real time.
+// Method: a scripted fake transport stamps every attempt with a fake clock (SteppedClock) that the test advances in
+// 10 ms steps, so measured gaps between attempts are the client's delays to within one step, in milliseconds of real
+// time.
 public sealed class RetryTests
 {
     [Fact]
@@ -67,7 +68,10 @@ public sealed class RetryTests
     [Fact]
     public void BackoffDelay_AnyJitterAndRetry_WithinZeroAndDoublingCeilingCappedAtMax()
     {
-        var policy = new TallyRetryPolicy { BaseDelay = TimeSpan.FromMilliseconds(250), MaxDelay = TimeSpan.FromSeconds(5) };
+        var policy = new TallyRetryPolicy
+        {
+            BaseDelay = TimeSpan.FromMilliseconds(250), MaxDelay = TimeSpan.FromSeconds(5),
+        };
         var random = new Random(20260101);
         for (var retry = 1; retry <= 40; retry++)
         {
@@ -83,7 +87,8 @@ public sealed class RetryTests
         }
         Assert.Throws<ArgumentOutOfRangeException>(() => policy.BackoffDelay(0, 0.5));
         Assert.Throws<ArgumentOutOfRangeException>(() => policy.BackoffDelay(1, 1.5));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new TallyRetryPolicy { MaxAttempts = TallyRetryPolicy.AttemptsMaxLimit + 1 });
+        Assert.Throws<ArgumentOutOfRangeException>(
+            () => new TallyRetryPolicy { MaxAttempts = TallyRetryPolicy.AttemptsMaxLimit + 1 });
         Assert.Throws<ArgumentOutOfRangeException>(() => new TallyRetryPolicy { MaxAttempts = 0 });
     }
 
