@@ -74,6 +74,14 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
     public LogHead Head => _head;
 
     /// <summary>
+    /// Called inside every transaction that sequences log entries or makes them VERIFIED, before it commits, so
+    /// another capability can write rows that must commit atomically with that state (the webhook outbox: no
+    /// event for state that did not commit, no committed state without its event). Runs on the sequencer thread;
+    /// an exception fails the whole group commit. Set once at startup.
+    /// </summary>
+    internal Action<CommitContext>? OnCommit { get; set; }
+
+    /// <summary>
     /// Fault injection for tests: called before every commit; an exception it returns is thrown there, as if the
     /// store (SqliteException) or the code (anything else) had failed mid-transaction. Null in production.
     /// </summary>
@@ -231,6 +239,8 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
         // Acceptance times never go backwards, so time order and sequence order agree (period scopes rely on it).
         var acceptedAt = Math.Max(now, _lastAcceptedAt);
         var integrating = integrate ? _unintegrated.Count : 0;
+        var sequencedFrom = _range.Size + _unintegrated.Count;
+        var verifiedFrom = _range.Size;
         if (integrating > 0)
         {
             _committed = _committed with { ProcessingSize = _range.Size + integrating };
@@ -266,6 +276,11 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
         if (integrating > 0)
         {
             checkpoint = Integrate(transaction, integrating, now);
+        }
+        if (OnCommit is { } hook && (sequenced.Count > 0 || checkpoint is not null))
+        {
+            hook(new CommitContext(_writer, transaction, sequencedFrom, sequencedFrom + sequenced.Count, verifiedFrom,
+                _range.Size, now, checkpoint?.Note));
         }
         if (FaultBeforeCommit?.Invoke() is { } fault)
         {

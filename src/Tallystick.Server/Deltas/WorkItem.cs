@@ -70,3 +70,20 @@ internal sealed class LogAppendContext(Microsoft.Data.Sqlite.SqliteConnection co
     /// <summary>Appends a log entry in this transaction and returns its leaf index.</summary>
     public long AppendEntry(byte[] entry) => append(entry ?? throw new ArgumentNullException(nameof(entry)));
 }
+
+/// <summary>
+/// What <see cref="Sequencer.OnCommit"/> sees: the open transaction, the log entries it sequences
+/// [<see cref="SequencedFrom"/>, <see cref="SequencedTo"/>) and the entries it makes VERIFIED
+/// [<see cref="VerifiedFrom"/>, <see cref="VerifiedTo"/>) (empty when no checkpoint is signed in it). Leaf indices
+/// of records (records.leaf_index) and period checkpoints (period_checkpoints.leaf_index) fall in these ranges; both
+/// tables grow in leaf order, so a reader can keep a rowid cursor instead of scanning.
+/// </summary>
+internal sealed record CommitContext(
+    Microsoft.Data.Sqlite.SqliteConnection Connection,
+    Microsoft.Data.Sqlite.SqliteTransaction Transaction,
+    long SequencedFrom,
+    long SequencedTo,
+    long VerifiedFrom,
+    long VerifiedTo,
+    long NowUnixMs,
+    string? CheckpointNote);
