@@ -10,7 +10,8 @@ using Tallystick.Wire;
 namespace Tallystick.Cli;
 
 /// <summary>
-/// <c>tally verify FILE --log-key VKEY [--json]</c>: verifies a proof bundle offline (no server needed). Exit codes:
+/// <c>tally verify FILE|TOKEN --log-key VKEY [--json]</c>: verifies a proof bundle, or a period checkpoint's proof
+/// token (<c>tpt1_…</c>), offline (no server needed). Exit codes:
 /// 0 verified, 1 not verified (including a file that is not a proof bundle), 2 usage or I/O error (unreadable file,
 /// missing or malformed key).
 /// </summary>
@@ -20,7 +21,8 @@ internal static class VerifyCommand
     {
         var file = new Argument<string>("file")
         {
-            Description = "The proof bundle: the JSON answer of GET /api/v1/balance/delta/{recordId}/proof, or its data.",
+            Description = "The proof bundle (a file: the JSON answer of GET /api/v1/balance/delta/{recordId}/proof, or " +
+                "its data), or a period checkpoint's proof token (tpt1_…) given inline.",
         };
         var logKey = new Option<string?>("--log-key")
         {
@@ -28,7 +30,8 @@ internal static class VerifyCommand
         };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout." };
         var command = new Command("verify",
-            "Verify a delta's proof bundle offline. Exit 0 verified, 1 not verified, 2 usage or I/O error.")
+            "Verify a delta's proof bundle or a checkpoint's proof token offline. Exit 0 verified, 1 not verified, " +
+            "2 usage or I/O error.")
         {
             file, logKey, json,
         };
@@ -52,6 +55,10 @@ internal static class VerifyCommand
         {
             Console.Error.WriteLine($"tally: --log-key is not a valid verifier key: {e.Message}");
             return TallyCommands.ExitUsage;
+        }
+        if (path.StartsWith(ProofToken.Prefix, StringComparison.Ordinal))
+        {
+            return RunToken(path, key, asJson);
         }
         string text;
         try
@@ -80,6 +87,44 @@ internal static class VerifyCommand
                 : $"NOT VERIFIED: {result.FailedStep}: {result.Error}");
         }
         return result is { IsValid: true } ? TallyCommands.ExitOk : TallyCommands.ExitFailed;
+    }
+
+    private static int RunToken(string token, NoteVerifier key, bool asJson)
+    {
+        var statement = ProofToken.Verify(token, key, out var failure);
+        if (asJson)
+        {
+            var result = new Dictionary<string, object?>
+            {
+                ["verified"] = statement is not null,
+                ["error"] = failure,
+                ["customerReference"] = statement?.CustomerReference,
+                ["fromSequence"] = statement?.FromSequence,
+                ["toSequence"] = statement?.ToSequence,
+                ["deltaCount"] = statement?.DeltaCount,
+                ["startingBalance"] = statement?.StartingBalance.ToString(),
+                ["endingBalance"] = statement?.EndingBalance.ToString(),
+                ["proofRoot"] = statement is null ? null : "0x" + Convert.ToHexStringLower(statement.ProofRoot),
+                ["anchoredAt"] = statement is null ? null : Timestamps.Format(statement.AnchoredAtUnixMs),
+                ["logIndex"] = statement?.LogIndex,
+            };
+            Console.WriteLine(JsonSerializer.Serialize(result));
+        }
+        else if (statement is not null)
+        {
+            Console.WriteLine($"VERIFIED: period checkpoint signed by {key.Name}");
+            Console.WriteLine($"  customer    {statement.CustomerReference}");
+            Console.WriteLine($"  sequences   {statement.FromSequence} to {statement.ToSequence - 1} ({statement.DeltaCount} deltas)");
+            Console.WriteLine($"  balance     {statement.StartingBalance} -> {statement.EndingBalance}");
+            Console.WriteLine($"  proofRoot   0x{Convert.ToHexStringLower(statement.ProofRoot)}");
+            Console.WriteLine($"  anchored    {Timestamps.Format(statement.AnchoredAtUnixMs)} at log index {statement.LogIndex} " +
+                "(check its inclusion online: GET /api/v1/verify/{proofRoot} or /log/proof/inclusion)");
+        }
+        else
+        {
+            Console.Error.WriteLine($"NOT VERIFIED: {failure}");
+        }
+        return statement is not null ? TallyCommands.ExitOk : TallyCommands.ExitFailed;
     }
 
     // Accepts the endpoint's whole answer ({"success":true,"data":{…}}) or the bundle alone.
@@ -166,3 +211,4 @@ internal static class VerifyCommand
         stdout.WriteByte((byte)'\n');
     }
 }
+

@@ -154,6 +154,28 @@ public sealed class CheckpointTests(RunningServer server) : IClassFixture<Runnin
         Assert.Equal(to, w2.GetProperty("toIndex").GetInt64());
     }
 
+    [Fact]
+    public async Task TallyVerify_ProofToken_VerifiesOfflineAndRefusesATamperedOne()
+    {
+        using var client = server.Client();
+        await EmitAll(client, "chk_cli", ["4", "-1.5"]);
+        var (_, created) = await Api.Post(client, "api/v1/balance/checkpoint", "{\"customerId\":\"chk_cli\"}");
+        var token = created.GetProperty("data").GetProperty("proofToken").GetString()!;
+
+        var (exit, output, _) = await CliTests.Tally("verify", token, "--log-key", LogKey.VerifierKeyText);
+        Assert.Equal(0, exit);
+        Assert.Contains("VERIFIED", output, StringComparison.Ordinal);
+        Assert.Contains("balance     0 -> 2.5", output, StringComparison.Ordinal);
+        var (jsonExit, json, _) = await CliTests.Tally("verify", token, "--log-key", LogKey.VerifierKeyText, "--json");
+        Assert.Equal(0, jsonExit);
+        Assert.True(JsonDocument.Parse(json).RootElement.GetProperty("verified").GetBoolean());
+
+        var tampered = token[..^3] + (token[^3] == 'A' ? 'B' : 'A') + token[^2..];
+        var (badExit, _, error) = await CliTests.Tally("verify", tampered, "--log-key", LogKey.VerifierKeyText);
+        Assert.Equal(1, badExit);
+        Assert.Contains("NOT VERIFIED", error, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("{\"customerId\":\"nobody_here\"}", 404, "CUSTOMER_NOT_FOUND")]
     [InlineData("{\"customerId\":\"bad id!\"}", 400, "INVALID_CUSTOMER_ID")]
