@@ -73,14 +73,7 @@ internal static class CheckpointEndpoints
         }
         var item = WorkItem.ForAppend(plane, append => Anchor(append, plane.Id, windows, log, options, context.Request,
             single: request!.CustomerId is not null, sequencer));
-        if (!sequencer.TrySubmit(item))
-        {
-            await Responses.WriteError(context, new ApiError("SERVICE_UNAVAILABLE",
-                "the ledger is at capacity or shutting down; nothing was recorded, retry", RetryAfterSeconds: 1));
-            return;
-        }
-        var answer = await item.Completion.Task;
-        await Responses.WriteBytes(context, answer.StatusCode, answer.Body);
+        await DeltaEndpoints.Answer(context, sequencer, item);
     }
 
     private static (Request? Request, ApiError? Error) Parse(byte[] body)

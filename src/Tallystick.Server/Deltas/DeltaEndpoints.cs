@@ -99,7 +99,8 @@ internal static class DeltaEndpoints
         }
     }
 
-    private static async Task Answer(HttpContext context, Sequencer sequencer, WorkItem item)
+    /// <summary>Queues <paramref name="item"/> and writes its answer once durable (503 when the queue refuses it).</summary>
+    internal static async Task Answer(HttpContext context, Sequencer sequencer, WorkItem item)
     {
         if (!sequencer.TrySubmit(item))
         {
