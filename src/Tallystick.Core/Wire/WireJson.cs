@@ -16,6 +16,7 @@ namespace Tallystick.Wire;
 [JsonSerializable(typeof(Envelope<BatchEmitResult>))]
 [JsonSerializable(typeof(Envelope<DeltaStatusResult>))]
 [JsonSerializable(typeof(Envelope<DeriveResult>))]
+[JsonSerializable(typeof(Envelope<ScopeLimits>))]
 [JsonSerializable(typeof(Envelope<CustomerList>))]
 [JsonSerializable(typeof(Envelope<CustomerDetail>))]
 [JsonSerializable(typeof(Envelope<InclusionProofResult>))]
