@@ -73,4 +73,7 @@ public static class Limits
 
     /// <summary>Ranges in one gaps answer: 1 to 1000 (default 100).</summary>
     public const int GapRangesMax = 1000;
+
+    /// <summary>Default ranges in one gaps answer.</summary>
+    public const int GapRangesDefault = 100;
 }

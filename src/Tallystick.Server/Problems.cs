@@ -43,6 +43,8 @@ internal static class ErrorCodes
         ["INVALID_CHECKPOINT"] = 400,
         ["INVALID_SCOPE_COMBINATION"] = 400,
         ["SCOPE_TOO_WIDE"] = 400,
+        ["INVALID_TOLERANCE"] = 400,
+        ["TOO_MANY_RECORDS"] = 400,
         ["INVALID_TILE_PATH"] = 400,
         ["LEAF_INDEX_OUT_OF_RANGE"] = 400,
         ["TREE_SIZE_NOT_PUBLISHED"] = 400,

@@ -8,6 +8,7 @@ using Tallystick.Server.Balances;
 using Tallystick.Server.Customers;
 using Tallystick.Server.Deltas;
 using Tallystick.Server.Health;
+using Tallystick.Server.Reconciliation;
 using Tallystick.Server.Storage;
 using Tallystick.Server.Tenants;
 using Tallystick.Server.TransparencyLog;
@@ -83,6 +84,7 @@ public static class TallyServer
         app.MapMetrics();
         app.MapDeltas();
         app.MapBalances();
+        app.MapReconciliation();
         app.MapCustomers();
         app.MapLog();
         app.MapOpenApi("/openapi/{documentName}.json");
