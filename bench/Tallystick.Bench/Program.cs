@@ -53,6 +53,8 @@ foreach (var phase in options.Phases)
             "batch" => BatchPhase.RunAsync(bench),
             "verify" => VerifyPhase.RunAsync(bench),
             "derive" => DerivePhase.RunAsync(bench),
+            "scoped" => ReconcilePhase.RunAsync(bench, scoped: true),
+            "compare" => ReconcilePhase.RunAsync(bench, scoped: false),
             _ => MemoryPhase.RunAsync(bench),
         });
     }

@@ -50,4 +50,30 @@ public static class Limits
 
     /// <summary>Activity rows in one customer detail page: 1 to 100 (default 20).</summary>
     public const int ActivityPageMax = 100;
+
+    /// <summary>Longest time window of a scoped request, in calendar months (<c>maxScopeMonths</c>); wider is
+    /// <c>SCOPE_TOO_WIDE</c>.</summary>
+    public const int ScopeMonthsMax = 12;
+
+    /// <summary>Longest window in days that a days-back scope may ask for (<c>maxLastNDays</c>; such scopes are sent
+    /// as <c>custom</c> windows, so this is <see cref="ScopeMonthsMax"/> expressed in days).</summary>
+    public const int ScopeLastNDaysMax = 366;
+
+    /// <summary>Buckets in one granularity breakdown (a year by day fits); more is <c>SCOPE_TOO_WIDE</c>.</summary>
+    public const int ScopeBucketsMax = 400;
+
+    /// <summary>Request body bytes for a compare (room for two 100,000-record views); other endpoints keep theirs.</summary>
+    public const int CompareBodyBytesMax = 16 * 1024 * 1024;
+
+    /// <summary>Records in one side's view of a record-level compare.</summary>
+    public const int CompareRecordsMax = 200_000;
+
+    /// <summary>Discrepancies listed in one compare answer; the counts per kind always cover all of them.</summary>
+    public const int CompareDiscrepanciesMax = 10_000;
+
+    /// <summary>Ranges in one gaps answer: 1 to 1000 (default 100).</summary>
+    public const int GapRangesMax = 1000;
+
+    /// <summary>Default ranges in one gaps answer.</summary>
+    public const int GapRangesDefault = 100;
 }

@@ -9,6 +9,7 @@ using Tallystick.Server.Checkpoints;
 using Tallystick.Server.Customers;
 using Tallystick.Server.Deltas;
 using Tallystick.Server.Health;
+using Tallystick.Server.Reconciliation;
 using Tallystick.Server.Storage;
 using Tallystick.Server.Tenants;
 using Tallystick.Server.TransparencyLog;
@@ -85,6 +86,7 @@ public static class TallyServer
         app.MapDeltas();
         app.MapProofs();
         app.MapBalances();
+        app.MapReconciliation();
         app.MapCustomers();
         app.MapCheckpoints();
         app.MapLog();

@@ -183,7 +183,7 @@ public sealed class CheckpointTests(RunningServer server) : IClassFixture<Runnin
     [InlineData("{\"fromIndex\":9,\"toIndex\":3}", 400, "VALIDATION_ERROR")]
     [InlineData("{\"fromIndex\":-1,\"toIndex\":3}", 400, "VALIDATION_ERROR")]
     [InlineData("{\"fromIndex\":0,\"toIndex\":2000000}", 400, "SCOPE_TOO_WIDE")]
-    [InlineData("{\"customerId\":\"chk_a\",\"period\":\"2026-01\"}", 400, "UNSUPPORTED_SCOPE")]
+    [InlineData("{\"customerId\":\"chk_a\",\"period\":\"2026-13\"}", 400, "INVALID_PERIOD")]
     [InlineData("{\"customerId\":\"chk_a\",\"surprise\":1}", 400, "UNKNOWN_FIELD")]
     [InlineData("{\"fromIndex\":900000000,\"toIndex\":900000001}", 400, "EMPTY_WINDOW")]
     [InlineData("[1]", 400, "INVALID_BODY")]

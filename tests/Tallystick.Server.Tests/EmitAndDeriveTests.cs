@@ -88,9 +88,10 @@ public sealed class EmitAndDeriveTests(RunningServer server) : IClassFixture<Run
         var (badStatus, bad) = await Api.Get(client, "api/v1/balance/derive/page_c?limit=1001");
         Assert.Equal(400, badStatus);
         Assert.Equal("INVALID_QUERY", Api.Code(bad));
-        var (scopeStatus, scope) = await Api.Get(client, "api/v1/balance/derive/page_c?period=2026-01");
-        Assert.Equal(400, scopeStatus);
-        Assert.Equal("UNSUPPORTED_SCOPE", Api.Code(scope));
+        var (scopeStatus, scope) = await Api.Get(client, "api/v1/balance/derive/page_c?period=2000-01");
+        Assert.Equal(200, scopeStatus);
+        Assert.Equal("period", scope.GetProperty("data").GetProperty("window").GetProperty("scope").GetString());
+        Assert.Equal(0, scope.GetProperty("data").GetProperty("deltaCount").GetInt64());
     }
 
     [Fact]

@@ -42,6 +42,9 @@ public sealed record DeriveResult
     /// <summary>The signed checkpoint the answer was computed against.</summary>
     public CheckpointInfo? Checkpoint { get; init; }
 
+    /// <summary>The breakdown by <c>granularity</c>, when asked for.</summary>
+    public IReadOnlyList<BalanceBucket>? Breakdown { get; init; }
+
     /// <summary>VERIFIED deltas of the window in sequence order, paged by <c>limit</c>/<c>offset</c>.</summary>
     public required IReadOnlyList<DeltaRow> Deltas { get; init; }
 
@@ -49,17 +52,67 @@ public sealed record DeriveResult
     public required OffsetPagination Pagination { get; init; }
 }
 
-/// <summary>The time window a balance covers.</summary>
+/// <summary>The window a balance covers, as resolved by the server.</summary>
 public sealed record BalanceWindow
 {
-    /// <summary><c>all_time</c> when unscoped.</summary>
+    /// <summary><c>all_time</c> (unscoped), <c>period</c>, <c>current_month</c>, <c>last_month</c>, <c>custom</c> or
+    /// <c>checkpoint</c>.</summary>
     public required string Scope { get; init; }
 
-    /// <summary>Inclusive start (ISO 8601), null for the beginning of the record.</summary>
+    /// <summary>Inclusive start (ISO 8601 UTC), null for the beginning of the record or a checkpoint window.</summary>
     public string? StartDate { get; init; }
 
-    /// <summary>Exclusive end (ISO 8601), null for "now".</summary>
+    /// <summary>Exclusive end (ISO 8601 UTC), null for "up to the latest signed checkpoint".</summary>
     public string? EndDate { get; init; }
+
+    /// <summary>The month <c>YYYY-MM</c> of a period scope.</summary>
+    public string? Period { get; init; }
+
+    /// <summary>The checkpoint the window starts after (exclusive), for a checkpoint scope.</summary>
+    public string? StartingCheckpoint { get; init; }
+
+    /// <summary><c>recordId</c> or <c>proofRoot</c>, for a checkpoint scope.</summary>
+    public string? StartingCheckpointType { get; init; }
+
+    /// <summary>First sequence number in the window (inclusive).</summary>
+    public long FromSequenceNumber { get; init; }
+
+    /// <summary>Sequence number after the window's last verified delta (exclusive).</summary>
+    public long ToSequenceNumber { get; init; }
+
+    /// <summary>The starting balance the caller supplied (default 0), added to the window's net.</summary>
+    public Amount StartingBalance { get; init; }
+
+    /// <summary>The verified all-time balance just before the window (what the record says the window opens at).</summary>
+    public Amount OpeningBalance { get; init; }
+
+    /// <summary>The sum of the window's verified deltas.</summary>
+    public Amount Net { get; init; }
+}
+
+/// <summary>One bucket of a granularity breakdown (day, week or month, UTC).</summary>
+public sealed record BalanceBucket
+{
+    /// <summary>Inclusive start (ISO 8601 UTC).</summary>
+    public required string Start { get; init; }
+
+    /// <summary>Exclusive end (ISO 8601 UTC).</summary>
+    public required string End { get; init; }
+
+    /// <summary>Sequence number of the bucket's first delta (the next one when the bucket is empty).</summary>
+    public required long FirstSequenceNumber { get; init; }
+
+    /// <summary>Verified deltas in the bucket.</summary>
+    public required long Count { get; init; }
+
+    /// <summary>Their sum.</summary>
+    public required Amount Net { get; init; }
+
+    /// <summary><c>startingBalance</c> plus the window's net up to the bucket's end.</summary>
+    public required Amount EndingBalance { get; init; }
+
+    /// <summary>RFC 6962 root over the bucket's item hashes in sequence order (compare windows only).</summary>
+    public string? Root { get; init; }
 }
 
 /// <summary>Offset paging.</summary>
@@ -171,4 +224,35 @@ public sealed record CustomerActivity
 
     /// <summary>Paging.</summary>
     public required PagePagination Pagination { get; init; }
+}
+
+/// <summary>Response data of <c>GET /api/v1/balance/limits</c>: the scope and reconciliation limits.</summary>
+public sealed record ScopeLimits
+{
+    /// <summary>Longest time window, in calendar months.</summary>
+    public required int MaxScopeMonths { get; init; }
+
+    /// <summary>Longest days-back window, in days.</summary>
+    public required int MaxLastNDays { get; init; }
+
+    /// <summary>Null: Tallystick never expires verified deltas, so any past window can be asked for.</summary>
+    public int? MaxRetentionDays { get; init; }
+
+    /// <summary>Buckets in one granularity breakdown.</summary>
+    public required int MaxBreakdownBuckets { get; init; }
+
+    /// <summary>Rows in one derive page.</summary>
+    public required int MaxDeriveRows { get; init; }
+
+    /// <summary>Records in one side's view of a record-level compare.</summary>
+    public required int MaxCompareRecords { get; init; }
+
+    /// <summary>Bytes of a compare request body.</summary>
+    public required int MaxCompareBodyBytes { get; init; }
+
+    /// <summary>Discrepancies listed in one compare answer.</summary>
+    public required int MaxCompareDiscrepancies { get; init; }
+
+    /// <summary>Ranges in one gaps answer.</summary>
+    public required int MaxGapRanges { get; init; }
 }

@@ -1,40 +1,55 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Data.Sqlite;
 using Tallystick.Server.Deltas;
 using Tallystick.Server.Storage;
 using Tallystick.Wire;
 
 namespace Tallystick.Server.Balances;
 
-/// <summary>Derive: the balance of a customer, computed from the verified record.</summary>
+/// <summary>Derive (all time or scoped) and the scope limits.</summary>
 internal static class BalanceEndpoints
 {
-    /// <summary>Scope parameters of PacSpace's newer derive; refused until scoped derive exists, never ignored.</summary>
-    private static readonly string[] ScopeParameters =
-        ["period", "timePreset", "startDate", "endDate", "startingBalance", "startingCheckpoint",
-         "startingCheckpointType", "granularity"];
-
     public static void MapBalances(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/balance/derive/{customerId}", Derive).WithName("DeriveBalance")
             .Produces<Envelope<DeriveResult>>().Produces<ErrorEnvelope>(404).Produces<ErrorEnvelope>(400);
+        app.MapGet("/api/v1/balance/limits", (Func<HttpContext, Task>)GetLimits).WithName("GetBalanceLimits")
+            .Produces<Envelope<ScopeLimits>>();
     }
 
-    private static async Task Derive(HttpContext context, string customerId, Sequencer sequencer, Database database)
+    private static Task GetLimits(HttpContext context) =>
+        Responses.Write(context, 200, new ScopeLimits
+        {
+            MaxScopeMonths = Limits.ScopeMonthsMax,
+            MaxLastNDays = Limits.ScopeLastNDaysMax,
+            MaxRetentionDays = null,
+            MaxBreakdownBuckets = Limits.ScopeBucketsMax,
+            MaxDeriveRows = Limits.DeriveRowsMax,
+            MaxCompareRecords = Limits.CompareRecordsMax,
+            MaxCompareBodyBytes = Limits.CompareBodyBytesMax,
+            MaxCompareDiscrepancies = Limits.CompareDiscrepanciesMax,
+            MaxGapRanges = Limits.GapRangesMax,
+        }, WireJson.Default.EnvelopeScopeLimits);
+
+    private static async Task Derive(HttpContext context, string customerId, Sequencer sequencer, Database database,
+        TimeProvider time)
     {
         var plane = Http.Plane(context);
-        if (ScopeParameters.FirstOrDefault(p => context.Request.Query.ContainsKey(p)) is { } scope)
-        {
-            await Responses.WriteError(context, new ApiError("UNSUPPORTED_SCOPE",
-                $"'{scope}' is not supported yet: derive answers the all-time verified balance only", scope));
-            return;
-        }
+        var (input, badInput) = ScopeInput.FromQuery(context.Request.Query);
         var (limit, badLimit) = Http.QueryNumber(context, "limit", Limits.DeriveRowsDefault, 1, Limits.DeriveRowsMax);
         var (offset, badOffset) = Http.QueryNumber(context, "offset", 0, 0, long.MaxValue);
-        if ((badLimit ?? badOffset) is { } bad)
+        if ((badInput ?? badLimit ?? badOffset) is { } bad)
         {
             await Responses.WriteError(context, bad);
+            return;
+        }
+        var now = time.GetUtcNow();
+        var (scope, badScope) = Scope.Parse(input!, now);
+        if (badScope is not null)
+        {
+            await Responses.WriteError(context, badScope);
             return;
         }
         var head = sequencer.Head;
@@ -45,33 +60,86 @@ internal static class BalanceEndpoints
             await Responses.WriteError(context, CustomerNotFound(customerId));
             return;
         }
+        var (window, breakdown, error) = Resolve(connection, totals, scope!, now);
+        if (error is not null)
+        {
+            await Responses.WriteError(context, error);
+            return;
+        }
         // Sequence numbers are contiguous from 0, so an offset is a sequence number: no OFFSET scan.
+        var from = window!.FromSequence + Math.Min(offset, window.Count);
         using var rows = connection.CreateCommand();
         rows.CommandText = DeltaRows.CustomerRange + " ORDER BY d.seq";
         rows.Parameters.AddWithValue("$k", totals.CustomerKey);
-        rows.Parameters.AddWithValue("$from", offset);
-        rows.Parameters.AddWithValue("$to", Math.Min(totals.VerifiedCount, offset + limit));
+        rows.Parameters.AddWithValue("$from", from);
+        rows.Parameters.AddWithValue("$to", Math.Min(window.ToSequence, from + limit));
         var deltas = DeltaRows.Read(rows, head);
         var result = new DeriveResult
         {
             CustomerId = customerId,
             CustomerReference = Deltas.CustomerReference.Format(totals.Reference),
-            ComputedBalance = totals.VerifiedBalance,
-            Balance = totals.VerifiedBalance,
-            DeltasCount = totals.VerifiedCount,
-            DeltaCount = totals.VerifiedCount,
+            ComputedBalance = window.Balance,
+            Balance = window.Balance,
+            DeltasCount = window.Count,
+            DeltaCount = window.Count,
             LastVerifiedIndex = totals.LastVerifiedIndex,
             LastVerifiedSequenceNumber = totals.VerifiedCount > 0 ? totals.VerifiedCount - 1 : null,
             LatestReceiptId = totals.LatestVerifiedReceipt is { } r ? DeltaRows.Hex(r) : null,
             PendingCount = totals.AcceptedCount - totals.VerifiedCount,
             PendingAmount = totals.AcceptedBalance - totals.VerifiedBalance,
-            Window = new BalanceWindow { Scope = "all_time" },
+            Window = Describe(window),
             Checkpoint = DeltaRows.Current(head),
+            Breakdown = breakdown,
             Deltas = deltas,
-            Pagination = new OffsetPagination { Limit = (int)limit, Offset = offset, Total = totals.VerifiedCount },
+            Pagination = new OffsetPagination { Limit = (int)limit, Offset = offset, Total = window.Count },
         };
         await Responses.Write(context, 200, result, WireJson.Default.EnvelopeDeriveResult);
     }
+
+    /// <summary>Resolves a parsed scope for one customer, with its breakdown when a granularity is set.</summary>
+    public static (ScopeWindow? Window, List<BalanceBucket>? Breakdown, ApiError? Error) Resolve(
+        SqliteConnection connection, CustomerTotals totals, Scope scope, DateTimeOffset now)
+    {
+        var (window, error) = ScopeWindow.Resolve(connection, totals, scope);
+        if (error is not null)
+        {
+            return (null, null, error);
+        }
+        if (scope.Granularity is not { } granularity)
+        {
+            return (window, null, null);
+        }
+        var (buckets, tooWide) = window!.Breakdown(connection, totals.CustomerKey, granularity, totals.FirstAtUnixMs, now);
+        if (tooWide is not null)
+        {
+            return (null, null, tooWide);
+        }
+        var breakdown = buckets!.Select(b => new BalanceBucket
+        {
+            Start = Timestamps.Format(b.StartMs),
+            End = Timestamps.Format(b.EndMs),
+            FirstSequenceNumber = b.From.Count,
+            Count = b.To.Count - b.From.Count,
+            Net = b.To.Balance - b.From.Balance,
+            EndingBalance = scope.StartingBalance + (b.To.Balance - window.Opening.Balance),
+        }).ToList();
+        return (window, breakdown, null);
+    }
+
+    public static BalanceWindow Describe(ScopeWindow window) => new()
+    {
+        Scope = window.Scope.Name,
+        StartDate = window.StartMs is { } s && window.Scope.IsTimeWindow ? Timestamps.Format(s) : null,
+        EndDate = window.EndMs is { } e ? Timestamps.Format(e) : null,
+        Period = window.Scope.Period,
+        StartingCheckpoint = window.Scope.Checkpoint,
+        StartingCheckpointType = window.Scope.CheckpointType,
+        FromSequenceNumber = window.FromSequence,
+        ToSequenceNumber = window.ToSequence,
+        StartingBalance = window.Scope.StartingBalance,
+        OpeningBalance = window.Opening.Balance,
+        Net = window.Net,
+    };
 
     public static ApiError CustomerNotFound(string customerId) =>
         new("CUSTOMER_NOT_FOUND", $"no customer '{customerId}' in this environment (customers appear with their first delta)",

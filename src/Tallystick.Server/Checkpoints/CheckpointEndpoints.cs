@@ -29,7 +29,6 @@ internal static class CheckpointEndpoints
     /// <summary>Largest request body.</summary>
     public const int BodyBytesMax = 4096;
 
-    private static readonly string[] TimeScopeFields = ["period", "timePreset", "startDate", "endDate"];
 
     public static void MapCheckpoints(this IEndpointRouteBuilder app)
     {
@@ -42,18 +41,19 @@ internal static class CheckpointEndpoints
             .Produces<Envelope<PeriodCheckpointResult>>().Produces<ErrorEnvelope>(404);
     }
 
-    private sealed record Request(string? CustomerId, long? FromIndex, long? ToIndex);
+    /// <summary>A parsed request: a customer (or all), and an index window, a time window, or neither.</summary>
+    private sealed record Request(string? CustomerId, long? FromIndex, long? ToIndex, Scope? Time);
 
     /// <summary>One customer's resolved window, read from the verified record.</summary>
     private sealed record Window(long CustomerKey, string CustomerId, byte[] Reference, long FromSeq, long ToSeq,
         long FromIndex, long ToIndex, Amount Starting, Amount Ending, byte[] Root);
 
     private static async Task Create(HttpContext context, Sequencer sequencer, Database database, LogIdentity log,
-        TallyOptions options)
+        TallyOptions options, TimeProvider time)
     {
         var plane = Http.Plane(context);
         var (body, readError) = await Http.ReadJsonBody(context, BodyBytesMax);
-        var (request, error) = readError is null ? Parse(body!) : (null, readError);
+        var (request, error) = readError is null ? Parse(body!, time.GetUtcNow()) : (null, readError);
         if (error is not null)
         {
             await Responses.WriteError(context, error);
@@ -76,7 +76,7 @@ internal static class CheckpointEndpoints
         await DeltaEndpoints.Answer(context, sequencer, item);
     }
 
-    private static (Request? Request, ApiError? Error) Parse(byte[] body)
+    private static (Request? Request, ApiError? Error) Parse(byte[] body, DateTimeOffset now)
     {
         try
         {
@@ -87,6 +87,7 @@ internal static class CheckpointEndpoints
             }
             string? customerId = null;
             long? from = null, to = null;
+            string? period = null, preset = null, startDate = null, endDate = null;
             foreach (var member in document.RootElement.EnumerateObject())
             {
                 switch (member.Name)
@@ -104,14 +105,20 @@ internal static class CheckpointEndpoints
                             to = index;
                         }
                         break;
-                    case "customerId" or "fromIndex" or "toIndex":
+                    case "period" or "timePreset" or "startDate" or "endDate" when member.Value.ValueKind == JsonValueKind.String:
+                        var value = member.Value.GetString();
+                        _ = member.Name switch
+                        {
+                            "period" => period = value,
+                            "timePreset" => preset = value,
+                            "startDate" => startDate = value,
+                            _ => endDate = value,
+                        };
+                        break;
+                    case "customerId" or "fromIndex" or "toIndex" or "period" or "timePreset" or "startDate" or "endDate":
                         return (null, new ApiError("VALIDATION_ERROR",
-                            $"'{member.Name}' must be {(member.Name == "customerId" ? "a string" : "a non-negative integer")}",
+                            $"'{member.Name}' must be {(member.Name is "fromIndex" or "toIndex" ? "a non-negative integer" : "a string")}",
                             member.Name));
-                    case var name when TimeScopeFields.Contains(name):
-                        return (null, new ApiError("UNSUPPORTED_SCOPE",
-                            $"'{name}' windows are not supported yet: give fromIndex/toIndex (global delta indices, " +
-                            "inclusive) or nothing (every verified delta)", name));
                     default:
                         return (null, new ApiError("UNKNOWN_FIELD", $"unknown member '{member.Name}'", member.Name));
                 }
@@ -125,7 +132,22 @@ internal static class CheckpointEndpoints
             {
                 return (null, new ApiError("VALIDATION_ERROR", "fromIndex must not exceed toIndex", "fromIndex"));
             }
-            return (new Request(customerId, from, to), null);
+            Scope? scope = null;
+            if ((period ?? preset ?? startDate ?? endDate) is not null)
+            {
+                if (from is not null || to is not null)
+                {
+                    return (null, new ApiError("INVALID_SCOPE_COMBINATION",
+                        "give either a global index window (fromIndex/toIndex) or a time window, not both", "fromIndex"));
+                }
+                ApiError? scopeError;
+                (scope, scopeError) = Scope.Parse(new ScopeInput(period, preset, startDate, endDate), now);
+                if (scopeError is not null)
+                {
+                    return (null, scopeError);
+                }
+            }
+            return (new Request(customerId, from, to, scope is { IsTimeWindow: true } ? scope : null), null);
         }
         catch (JsonException)
         {
@@ -143,6 +165,16 @@ internal static class CheckpointEndpoints
             return ([], new ApiError("SCOPE_TOO_WIDE",
                 $"a checkpoint window spans at most {WindowDeltasMax:N0} global indices; split it", "toIndex"));
         }
+        if (request.Time is { } time)
+        {
+            // Acceptance times never go backwards, so a time window is a global index window.
+            if (IndexWindowOf(connection, transaction, time.Start!.Value.ToUnixTimeMilliseconds(),
+                    time.End!.Value.ToUnixTimeMilliseconds()) is not { } indices)
+            {
+                return ([], new ApiError("EMPTY_WINDOW", "no delta was accepted in the time window", "startDate"));
+            }
+            (from, to) = indices;
+        }
         List<(long Key, string Id, byte[] Reference)> customers;
         if (request.CustomerId is { } customerId)
         {
@@ -155,11 +187,11 @@ internal static class CheckpointEndpoints
         }
         else
         {
-            if (request.FromIndex is null || request.ToIndex is null)
+            if ((request.FromIndex is null || request.ToIndex is null) && request.Time is null)
             {
                 return ([], new ApiError("MISSING_FIELD",
-                    "without customerId, give fromIndex and toIndex: every customer active in that window is checkpointed",
-                    "fromIndex"));
+                    "without customerId, give fromIndex and toIndex or a time window: every customer active in it is " +
+                    "checkpointed", "fromIndex"));
             }
             customers = ActiveCustomers(connection, transaction, plane, from, to, checkpointSize);
             if (customers.Count > CustomersPerRequestMax)
@@ -193,18 +225,69 @@ internal static class CheckpointEndpoints
         return (windows, null);
     }
 
+    /// <summary>
+    /// The global index window [from, to] of the deltas accepted in [startMs, endMs), or null when none was:
+    /// records are numbered in acceptance order (ids contiguous from 1), so two binary searches over their rowids.
+    /// </summary>
+    private static (long From, long To)? IndexWindowOf(SqliteConnection connection, SqliteTransaction transaction,
+        long startMs, long endMs)
+    {
+        using var at = connection.CreateCommand();
+        at.Transaction = transaction;
+        at.CommandText = "SELECT accepted_at, first_delta, delta_count FROM records WHERE id = $id";
+        var id = at.Parameters.AddWithValue("$id", 0L);
+        (long At, long First, long Count) Row(long recordId)
+        {
+            id.Value = recordId;
+            using var reader = at.ExecuteReader();
+            return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2))
+                : throw new InvalidOperationException($"record {recordId} is missing: record ids must be contiguous");
+        }
+        using var max = connection.CreateCommand();
+        max.Transaction = transaction;
+        max.CommandText = "SELECT coalesce(max(id), 0) FROM records";
+        var last = (long)max.ExecuteScalar()!;
+        long FirstAtOrAfter(long ms)
+        {
+            long lo = 1, hi = last + 1; // the answer is in [lo, hi]; hi = none
+            while (lo < hi)
+            {
+                var mid = lo + (hi - lo) / 2;
+                if (Row(mid).At >= ms)
+                {
+                    hi = mid;
+                }
+                else
+                {
+                    lo = mid + 1;
+                }
+            }
+            return lo;
+        }
+        var first = FirstAtOrAfter(startMs);
+        var afterEnd = FirstAtOrAfter(endMs);
+        if (first >= afterEnd)
+        {
+            return null;
+        }
+        var lastRow = Row(afterEnd - 1);
+        return (Row(first).First - 1, lastRow.First + lastRow.Count - 2);
+    }
+
     /// <summary>Customers with at least one verified delta whose global index is in [from, to].</summary>
     private static List<(long, string, byte[])> ActiveCustomers(SqliteConnection connection, SqliteTransaction transaction,
         long plane, long from, long to, long checkpointSize)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
+        // The records holding the window's first and last deltas bound a rowid range of records.
         command.CommandText = """
             SELECT c.id, c.customer_id, c.reference FROM customers c
             WHERE c.plane_id = $p AND c.id IN (
                 SELECT DISTINCT r.customer FROM records r
-                WHERE r.plane_id = $p AND r.leaf_index < $size
-                  AND r.id IN (SELECT DISTINCT d.record FROM deltas d WHERE d.id BETWEEN $from AND $to))
+                WHERE r.id BETWEEN coalesce((SELECT record FROM deltas WHERE id >= $from ORDER BY id LIMIT 1), 0)
+                               AND coalesce((SELECT record FROM deltas WHERE id <= $to ORDER BY id DESC LIMIT 1), -1)
+                  AND r.plane_id = $p AND r.leaf_index < $size)
             ORDER BY c.customer_id
             """;
         command.Parameters.AddWithValue("$p", plane);

@@ -107,6 +107,8 @@ internal sealed class Database
                     $"{FilePath} has schema version {found ?? "none"}, this build needs {SchemaVersion}");
             }
         }
+        // Added within schema version 1 (scoped balances); created here too for databases made before it existed.
+        Execute(connection, "CREATE INDEX IF NOT EXISTS records_by_time ON records (customer, accepted_at)", transaction);
         transaction.Commit();
     }
 

@@ -60,6 +60,9 @@ CREATE TABLE records (
     accepted_at   INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX records_by_customer ON records (customer, first_seq);
+-- Scoped balances (balance at time T = balance_after of the last record accepted before T) are one seek here:
+-- acceptance times never go backwards, so per customer accepted_at order is first_seq order.
+CREATE INDEX records_by_time ON records (customer, accepted_at);
 
 CREATE TABLE deltas (
     id           INTEGER PRIMARY KEY, -- global index + 1
