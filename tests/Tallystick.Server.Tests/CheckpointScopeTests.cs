@@ -49,6 +49,27 @@ public sealed class CheckpointScopeTests(ClockedServer server) : IClassFixture<C
         }
     }
 
+    [Fact]
+    public async Task InvoiceProof_Period_IsThatMonthsCheckpoint()
+    {
+        using var client = server.Client();
+
+        var (status, body) = await Api.Get(client, "api/v1/balance/invoice-proof/timed?period=2028-02");
+
+        Assert.Equal(200, status);
+        var data = body.GetProperty("data");
+        Assert.Equal("2028-02", data.GetProperty("period").GetString());
+        Assert.Equal(4, data.GetProperty("deltaCount").GetInt64());
+        Assert.Equal("1", data.GetProperty("startingBalance").GetRawText());
+        Assert.Equal("31", data.GetProperty("finalBalance").GetRawText());
+        Assert.Equal(new[] { "2", "4", "8", "16" }, data.GetProperty("deltas").EnumerateArray().Select(d => d.GetProperty("delta").GetRawText()));
+        var (_, posted) = await Api.Post(client, "api/v1/balance/checkpoint", "{\"customerId\":\"timed\",\"period\":\"2028-02\"}");
+        Assert.Equal(data.GetProperty("proofRoot").GetString(), posted.GetProperty("data").GetProperty("proofRoot").GetString());
+        var (bad, badBody) = await Api.Get(client, "api/v1/balance/invoice-proof/timed?period=2028-2");
+        Assert.Equal(400, bad);
+        Assert.Equal("INVALID_PERIOD", Api.Code(badBody));
+    }
+
     [Theory]
     [InlineData("{\"customerId\":\"timed\",\"period\":\"2028-13\"}", 400, "INVALID_PERIOD")]
     [InlineData("{\"customerId\":\"timed\",\"period\":\"2028-02\",\"fromIndex\":0,\"toIndex\":3}", 400, "INVALID_SCOPE_COMBINATION")]

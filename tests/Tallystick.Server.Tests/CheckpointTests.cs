@@ -155,6 +155,40 @@ public sealed class CheckpointTests(RunningServer server) : IClassFixture<Runnin
     }
 
     [Fact]
+    public async Task Receipt_Unscoped_IsTheAllVerifiedCheckpoint_SameRootEveryTime()
+    {
+        using var client = server.Client();
+        await EmitAll(client, "chk_r", ["3", "4", "-1"]);
+
+        var (status, body) = await Api.Get(client, "api/v1/balance/receipt/chk_r?limit=2");
+        var (againStatus, again) = await Api.Get(client, "api/v1/balance/receipt/chk_r");
+
+        Assert.Equal(200, status);
+        Assert.Equal(200, againStatus);
+        var data = body.GetProperty("data");
+        Assert.Equal("all_time", data.GetProperty("period").GetString());
+        Assert.Equal(3, data.GetProperty("deltasCount").GetInt64());
+        Assert.Equal("6", data.GetProperty("finalBalance").GetRawText());
+        Assert.Equal("0", data.GetProperty("startingBalance").GetRawText());
+        Assert.Equal(2, data.GetProperty("deltas").GetArrayLength());
+        Assert.Equal(3, data.GetProperty("pagination").GetProperty("total").GetInt64());
+        var root = data.GetProperty("proofRoot").GetString()!;
+        Assert.Equal(root, again.GetProperty("data").GetProperty("proofRoot").GetString());
+        Assert.Equal(data.GetProperty("checkpointId").GetString(), again.GetProperty("data").GetProperty("checkpointId").GetString());
+        Assert.EndsWith("/verify/" + root, data.GetProperty("verifyUrl").GetString(), StringComparison.Ordinal);
+        Assert.EndsWith("/api/v1/verify/" + root, data.GetProperty("verificationApiUrl").GetString(), StringComparison.Ordinal);
+        Assert.NotNull(ProofToken.Verify(data.GetProperty("proofToken").GetString()!, LogKey, out _));
+        // The same window through POST /checkpoint is the same checkpoint.
+        var (_, created) = await Api.Post(client, "api/v1/balance/checkpoint", "{\"customerId\":\"chk_r\"}");
+        Assert.True(created.GetProperty("data").GetProperty("idempotent").GetBoolean());
+        Assert.Equal(root, created.GetProperty("data").GetProperty("proofRoot").GetString());
+
+        var (missing, notFound) = await Api.Get(client, "api/v1/balance/invoice-proof/nobody_here?period=2026-01");
+        Assert.Equal(404, missing);
+        Assert.Equal("CUSTOMER_NOT_FOUND", Api.Code(notFound));
+    }
+
+    [Fact]
     public async Task TallyVerify_ProofToken_VerifiesOfflineAndRefusesATamperedOne()
     {
         using var client = server.Client();

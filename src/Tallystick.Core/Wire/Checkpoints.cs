@@ -77,3 +77,82 @@ public sealed record PeriodCheckpointList
     /// <summary>Paging of a listing; absent on creation.</summary>
     public OffsetPagination? Pagination { get; init; }
 }
+
+/// <summary>
+/// A receipt for a customer's window (<c>GET /receipt/{customerId}</c>, <c>GET /invoice-proof/{customerId}</c>,
+/// reference §2.9): the window's period checkpoint, its rows, and where to verify it.
+/// </summary>
+public sealed record ReceiptResult
+{
+    /// <summary>The customer.</summary>
+    public required string CustomerId { get; init; }
+
+    /// <summary>The window: a month <c>YYYY-MM</c>, <c>custom</c>, or <c>all_time</c>.</summary>
+    public required string Period { get; init; }
+
+    /// <summary>When the window's checkpoint was anchored.</summary>
+    public required string GeneratedAt { get; init; }
+
+    /// <summary>The window's period checkpoint.</summary>
+    public required string CheckpointId { get; init; }
+
+    /// <summary>QUEUED, PROCESSING or VERIFIED (the checkpoint's log entry).</summary>
+    public required string Status { get; init; }
+
+    /// <summary>The window's proof root (a read capability; give it to the customer with the invoice).</summary>
+    public required string ProofRoot { get; init; }
+
+    /// <summary>Alias of <see cref="ProofRoot"/> (older PacSpace receipts).</summary>
+    public required string ItemsRoot { get; init; }
+
+    /// <summary>Alias of <see cref="ProofRoot"/> (older PacSpace receipts).</summary>
+    public required string ReceiptId { get; init; }
+
+    /// <summary>The signed statement as one string, verifiable offline with the log key.</summary>
+    public required string ProofToken { get; init; }
+
+    /// <summary>Deltas in the window.</summary>
+    public required long DeltasCount { get; init; }
+
+    /// <summary>Alias of <see cref="DeltasCount"/>.</summary>
+    public required long DeltaCount { get; init; }
+
+    /// <summary>Balance before the window.</summary>
+    public required Amount StartingBalance { get; init; }
+
+    /// <summary>Balance after the window.</summary>
+    public required Amount FinalBalance { get; init; }
+
+    /// <summary>Alias of <see cref="FinalBalance"/>.</summary>
+    public required Amount EndingBalance { get; init; }
+
+    /// <summary>First sequence number of the window.</summary>
+    public required long FromSequence { get; init; }
+
+    /// <summary>One past the last sequence number of the window.</summary>
+    public required long ToSequence { get; init; }
+
+    /// <summary>The human verification page for <see cref="ProofRoot"/>.</summary>
+    public required string VerifyUrl { get; init; }
+
+    /// <summary>The machine verification endpoint for <see cref="ProofRoot"/>.</summary>
+    public required string VerificationApiUrl { get; init; }
+
+    /// <summary>Deprecated PacSpace compatibility field: the same page as <see cref="VerifyUrl"/>.</summary>
+    public required string VerificationExplorerUrl { get; init; }
+
+    /// <summary>Shared-record access hint (PacSpace); Tallystick has none, so always null.</summary>
+    public string? AccessHint { get; init; }
+
+    /// <summary>Shared-record link (PacSpace); Tallystick has none, so always null.</summary>
+    public string? CustomerLinkUrl { get; init; }
+
+    /// <summary>Shared-record host (PacSpace); Tallystick has none, so always null.</summary>
+    public string? CustomerLinkHost { get; init; }
+
+    /// <summary>The window's rows, a page of them (<see cref="Pagination"/>).</summary>
+    public required IReadOnlyList<DeltaRow> Deltas { get; init; }
+
+    /// <summary>Paging of <see cref="Deltas"/> within the window.</summary>
+    public required OffsetPagination Pagination { get; init; }
+}

@@ -32,5 +32,6 @@ namespace Tallystick.Wire;
 [JsonSerializable(typeof(ProofBundle))]
 [JsonSerializable(typeof(Envelope<PeriodCheckpointResult>))]
 [JsonSerializable(typeof(Envelope<PeriodCheckpointList>))]
+[JsonSerializable(typeof(Envelope<ReceiptResult>))]
 [JsonSerializable(typeof(Envelope<ProofBundle>))]
 public sealed partial class WireJson : JsonSerializerContext;

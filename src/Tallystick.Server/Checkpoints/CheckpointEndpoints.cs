@@ -39,6 +39,10 @@ internal static class CheckpointEndpoints
             .Produces<Envelope<PeriodCheckpointList>>();
         app.MapGet("/api/v1/balance/checkpoints/{checkpointId}", Get).WithName("GetCheckpoint")
             .Produces<Envelope<PeriodCheckpointResult>>().Produces<ErrorEnvelope>(404);
+        app.MapGet("/api/v1/balance/receipt/{customerId}", Receipt).WithName("GetReceipt")
+            .Produces<Envelope<ReceiptResult>>().Produces<ErrorEnvelope>(404);
+        app.MapGet("/api/v1/balance/invoice-proof/{customerId}", Receipt).WithName("GetInvoiceProof")
+            .Produces<Envelope<ReceiptResult>>().Produces<ErrorEnvelope>(404);
     }
 
     /// <summary>A parsed request: a customer (or all), and an index window, a time window, or neither.</summary>
@@ -71,9 +75,114 @@ internal static class CheckpointEndpoints
             await Responses.WriteError(context, error);
             return;
         }
+        var single = request!.CustomerId is not null;
         var item = WorkItem.ForAppend(plane, append => Anchor(append, plane.Id, windows, log, options, context.Request,
-            single: request!.CustomerId is not null, sequencer));
+            sequencer, results =>
+            {
+                var status = results.TrueForAll(r => r.Idempotent == true) ? 200 : 201;
+                return single
+                    ? new Answer(status, JsonSerializer.SerializeToUtf8Bytes(
+                        new Envelope<PeriodCheckpointResult>(true, results[0]), WireJson.Default.EnvelopePeriodCheckpointResult))
+                    : new Answer(status, JsonSerializer.SerializeToUtf8Bytes(
+                        new Envelope<PeriodCheckpointList>(true, new PeriodCheckpointList { Checkpoints = results, Count = results.Count }),
+                        WireJson.Default.EnvelopePeriodCheckpointList));
+            }));
         await DeltaEndpoints.Answer(context, sequencer, item);
+    }
+
+    /// <summary>
+    /// <c>GET /receipt/{customerId}</c> (unscoped: every verified delta) and <c>GET /invoice-proof/{customerId}</c>
+    /// (scoped by period/timePreset/startDate/endDate): the window's checkpoint — found, or created once: the same
+    /// window always answers the same proof root — with the window's rows and the links to verify it.
+    /// </summary>
+    private static async Task Receipt(HttpContext context, string customerId, Sequencer sequencer, Database database,
+        LogIdentity log, TallyOptions options, TimeProvider time)
+    {
+        var plane = Http.Plane(context);
+        var query = context.Request.Query;
+        var (limit, badLimit) = Http.QueryNumber(context, "limit", Limits.DeriveRowsDefault, 1, Limits.DeriveRowsMax);
+        var (offset, badOffset) = Http.QueryNumber(context, "offset", 0, 0, long.MaxValue);
+        ApiError? error = badLimit ?? badOffset;
+        if (!EmitParser.IsValidCustomerId(customerId))
+        {
+            error ??= new ApiError("INVALID_CUSTOMER_ID",
+                $"customerId must match [A-Za-z0-9_.:-]{{1,{Limits.CustomerIdCharsMax}}}", "customerId");
+        }
+        Scope? scope = null;
+        if (error is null)
+        {
+            var input = new ScopeInput(query["period"].FirstOrDefault(), query["timePreset"].FirstOrDefault(),
+                query["startDate"].FirstOrDefault(), query["endDate"].FirstOrDefault());
+            (scope, error) = Scope.Parse(input, time.GetUtcNow());
+        }
+        if (error is not null)
+        {
+            await Responses.WriteError(context, error);
+            return;
+        }
+        var request = new Request(customerId, null, null, scope is { IsTimeWindow: true } ? scope : null);
+        var head = sequencer.Head;
+        List<Window> windows;
+        List<DeltaRow> rows;
+        using (var connection = database.Open())
+        using (var transaction = connection.BeginTransaction(deferred: true))
+        {
+            (windows, error) = Resolve(connection, transaction, plane.Id, request, head.CheckpointSize);
+            rows = error is null ? WindowRows(connection, transaction, windows[0], offset, limit, head) : [];
+        }
+        if (error is not null)
+        {
+            await Responses.WriteError(context, error);
+            return;
+        }
+        var period = scope?.Period ?? (scope is { IsTimeWindow: true } ? "custom" : Scope.AllTime);
+        var verifyBase = VerifyBase(options, context.Request);
+        var item = WorkItem.ForAppend(plane, append => Anchor(append, plane.Id, windows, log, options, context.Request,
+            sequencer, results =>
+            {
+                var checkpoint = results[0];
+                var receipt = new ReceiptResult
+                {
+                    CustomerId = customerId,
+                    Period = period,
+                    GeneratedAt = checkpoint.CreatedAt,
+                    CheckpointId = checkpoint.CheckpointId,
+                    Status = checkpoint.Status,
+                    ProofRoot = checkpoint.ProofRoot,
+                    ItemsRoot = checkpoint.ProofRoot,
+                    ReceiptId = checkpoint.ProofRoot,
+                    ProofToken = checkpoint.ProofToken,
+                    DeltasCount = checkpoint.DeltaCount,
+                    DeltaCount = checkpoint.DeltaCount,
+                    StartingBalance = checkpoint.StartingBalance,
+                    FinalBalance = checkpoint.EndingBalance,
+                    EndingBalance = checkpoint.EndingBalance,
+                    FromSequence = checkpoint.FromSequence,
+                    ToSequence = checkpoint.ToSequence,
+                    VerifyUrl = verifyBase + "/verify/" + checkpoint.ProofRoot,
+                    VerificationApiUrl = checkpoint.VerificationApiUrl!,
+                    VerificationExplorerUrl = verifyBase + "/verify/" + checkpoint.ProofRoot,
+                    Deltas = rows,
+                    Pagination = new OffsetPagination { Limit = (int)limit, Offset = offset, Total = checkpoint.DeltaCount },
+                };
+                return new Answer(200, JsonSerializer.SerializeToUtf8Bytes(new Envelope<ReceiptResult>(true, receipt),
+                    WireJson.Default.EnvelopeReceiptResult));
+            }));
+        await DeltaEndpoints.Answer(context, sequencer, item);
+    }
+
+    /// <summary>The window's rows [from + offset, from + offset + limit), in sequence order.</summary>
+    private static List<DeltaRow> WindowRows(SqliteConnection connection, SqliteTransaction transaction, Window window,
+        long offset, long limit, LogHead head)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = DeltaRows.CustomerRange + " ORDER BY d.seq";
+        command.Parameters.AddWithValue("$k", window.CustomerKey);
+        var from = Math.Min(window.ToSeq, window.FromSeq + offset);
+        command.Parameters.AddWithValue("$from", from);
+        command.Parameters.AddWithValue("$to", Math.Min(window.ToSeq, from + limit));
+        return DeltaRows.Read(command, head);
     }
 
     private static (Request? Request, ApiError? Error) Parse(byte[] body, DateTimeOffset now)
@@ -165,6 +274,12 @@ internal static class CheckpointEndpoints
             return ([], new ApiError("SCOPE_TOO_WIDE",
                 $"a checkpoint window spans at most {WindowDeltasMax:N0} global indices; split it", "toIndex"));
         }
+        var customer = request.CustomerId is { } wanted ? CustomerTotals.Read(connection, plane, wanted, checkpointSize) : null;
+        if (request.CustomerId is not null && customer is null)
+        {
+            return ([], new ApiError("CUSTOMER_NOT_FOUND", $"no customer '{request.CustomerId}' in this environment",
+                "customerId"));
+        }
         if (request.Time is { } time)
         {
             // Acceptance times never go backwards, so a time window is a global index window.
@@ -176,14 +291,9 @@ internal static class CheckpointEndpoints
             (from, to) = indices;
         }
         List<(long Key, string Id, byte[] Reference)> customers;
-        if (request.CustomerId is { } customerId)
+        if (customer is not null)
         {
-            var totals = CustomerTotals.Read(connection, plane, customerId, checkpointSize);
-            if (totals is null)
-            {
-                return ([], new ApiError("CUSTOMER_NOT_FOUND", $"no customer '{customerId}' in this environment", "customerId"));
-            }
-            customers = [(totals.CustomerKey, customerId, totals.Reference)];
+            customers = [(customer.CustomerKey, customer.CustomerId, customer.Reference)];
         }
         else
         {
@@ -386,7 +496,7 @@ internal static class CheckpointEndpoints
 
     /// <summary>Runs on the sequencer thread inside its transaction: one statement and one log entry per window.</summary>
     private static Func<Answer> Anchor(LogAppendContext append, long plane, List<Window> windows, LogIdentity log,
-        TallyOptions options, HttpRequest request, bool single, Sequencer sequencer)
+        TallyOptions options, HttpRequest request, Sequencer sequencer, Func<List<PeriodCheckpointResult>, Answer> render)
     {
         var rows = new List<(Stored Row, bool Idempotent)>(windows.Count);
         foreach (var window in windows)
@@ -424,14 +534,7 @@ internal static class CheckpointEndpoints
         return () =>
         {
             var head = sequencer.Head;
-            var results = rows.Select(r => Render(r.Row, head, verifyBase, r.Idempotent ? true : null)).ToList();
-            var status = rows.TrueForAll(r => r.Idempotent) ? 200 : 201;
-            return single
-                ? new Answer(status, JsonSerializer.SerializeToUtf8Bytes(
-                    new Envelope<PeriodCheckpointResult>(true, results[0]), WireJson.Default.EnvelopePeriodCheckpointResult))
-                : new Answer(status, JsonSerializer.SerializeToUtf8Bytes(
-                    new Envelope<PeriodCheckpointList>(true, new PeriodCheckpointList { Checkpoints = results, Count = results.Count }),
-                    WireJson.Default.EnvelopePeriodCheckpointList));
+            return render(rows.Select(r => Render(r.Row, head, verifyBase, r.Idempotent ? true : null)).ToList());
         };
     }
 
