@@ -11,6 +11,7 @@ using Tallystick.Server.Health;
 using Tallystick.Server.Storage;
 using Tallystick.Server.Tenants;
 using Tallystick.Server.TransparencyLog;
+using Tallystick.Server.Verification;
 
 namespace Tallystick.Server;
 
@@ -86,6 +87,7 @@ public static class TallyServer
         app.MapBalances();
         app.MapCustomers();
         app.MapLog();
+        app.MapVerify();
         app.MapOpenApi("/openapi/{documentName}.json");
     }
 

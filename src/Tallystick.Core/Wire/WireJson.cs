@@ -26,4 +26,5 @@ namespace Tallystick.Wire;
 [JsonSerializable(typeof(JsonElement))]
 [JsonSerializable(typeof(ProofBundle))]
 [JsonSerializable(typeof(Envelope<ProofBundle>))]
+[JsonSerializable(typeof(Envelope<VerifyResult>))]
 public sealed partial class WireJson : JsonSerializerContext;

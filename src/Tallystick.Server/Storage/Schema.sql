@@ -60,6 +60,8 @@ CREATE TABLE records (
     accepted_at   INTEGER NOT NULL
 );
 CREATE UNIQUE INDEX records_by_customer ON records (customer, first_seq);
+-- Public verification looks a record up by its receipt root (GET /api/v1/verify/{proofRoot}): one seek.
+CREATE INDEX records_by_receipt ON records (receipt);
 
 CREATE TABLE deltas (
     id           INTEGER PRIMARY KEY, -- global index + 1
