@@ -250,6 +250,30 @@ public sealed class VerifyEndpointTests(RunningServer server) : IClassFixture<Ru
     }
 
     [Fact]
+    public async Task PublicUrlConfigured_LinksUseIt()
+    {
+        var proxied = new RunningServer { PublicUrl = "https://ledger.example.com/" };
+        await proxied.InitializeAsync();
+        try
+        {
+            using var client = proxied.Client();
+            var (_, emitted) = await Api.Post(client, "api/v1/balance/delta", Api.Emit("verify_url", "1"));
+            var root = emitted.GetProperty("data").GetProperty("receiptId").GetString()!;
+
+            var (status, body) = await Api.Get(client, $"api/v1/verify/{root}");
+
+            Assert.Equal(200, status);
+            var links = body.GetProperty("data").GetProperty("verification");
+            Assert.Equal($"https://ledger.example.com/api/v1/verify/{root}", links.GetProperty("verificationApiUrl").GetString());
+            Assert.Equal($"https://ledger.example.com/verify/{root}", links.GetProperty("verificationExplorerUrl").GetString());
+        }
+        finally
+        {
+            await proxied.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Cli_TenantsSet_StoresTheRevealSetting_UnknownTenantFails_BadValueIsUsageError()
     {
         var data = Path.Combine(Path.GetTempPath(), "tally-cli-" + Guid.NewGuid().ToString("N"));

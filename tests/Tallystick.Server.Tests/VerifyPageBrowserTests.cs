@@ -2,6 +2,10 @@ using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Tallystick.Server.Storage;
+using Tallystick.Server.Tenants;
+using Tallystick.Server.Verification;
 
 namespace Tallystick.Server.Tests;
 
@@ -27,6 +31,21 @@ public sealed partial class VerifyPageBrowserTests(RunningServer server) : IClas
         Assert.All(page.Steps, s => Assert.True(s.Value == "pass", $"step {s.Key} is {s.Value}"));
         Assert.Contains("Verified: every check passed in this browser.", page.Dom, StringComparison.Ordinal);
         Assert.Contains("gpu_burst", page.Dom, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task SummaryOnlyTenant_ItemsStepSkipped_StillVerifiedFromTheItemHashes()
+    {
+        var key = server.Services.GetRequiredService<TenantDirectory>().CreateKey("page-private", "test");
+        Assert.True(RevealSetting.Set(server.Services.GetRequiredService<Database>(), "page-private", Reveal.Summary));
+        var root = await EmitReceipt("page_private", key.FullKey);
+
+        var page = await Chromium.Run(new Uri(server.BaseAddress, $"verify/{root}"));
+
+        Assert.Equal("verified", page.Result);
+        Assert.Equal("skip", page.Steps["items"]);
+        Assert.All(page.Steps.Where(s => s.Key != "items"), s => Assert.True(s.Value == "pass", $"step {s.Key} is {s.Value}"));
+        Assert.DoesNotContain("gpu_burst", page.Dom, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -97,9 +116,9 @@ public sealed partial class VerifyPageBrowserTests(RunningServer server) : IClas
     }
 
     // A 3-delta record among others, so the log inclusion proof and the receipt tree both have several levels.
-    private async Task<string> EmitReceipt(string customer)
+    private async Task<string> EmitReceipt(string customer, string apiKey = RunningServer.AcmeTest)
     {
-        using var client = server.Client();
+        using var client = server.Client(apiKey);
         await Api.EmitDistinctCustomers(client, customer + "_other", 5);
         var batch = "{\"deltas\":[" + Api.Emit(customer, "-42.5", "gpu_burst", "job_1") + "," +
             Api.Emit(customer, "7.25", "storage") + "," + Api.Emit(customer, "0.00000001", "tiny") + "]}";
