@@ -120,8 +120,8 @@ internal static class VerifyEndpoints
         // The head may already be past this snapshot; the root is then between QUEUED and VERIFIED for us.
         string status = covered ? "VERIFIED"
             : query.Head.StatusOf(resolved.LeafIndex) switch { "VERIFIED" => "PROCESSING", var other => other };
-        var log = covered ? Evidence(reader, resolved, checkpoint, query.Key) : null;
-        var chain = log is null ? null : CheckChain(resolved, log.Value.Entry, log.Value.Wire, checkpoint, query.Key);
+        var (log, entry) = covered ? Evidence(reader, resolved, checkpoint, query.Key) : (null, null);
+        var chain = log is null ? null : CheckChain(resolved, entry, log, checkpoint, query.Key);
         string rootHex = Hex(query.Root);
         var links = new VerificationLinks
         {
@@ -138,7 +138,7 @@ internal static class VerifyEndpoints
             Source = query.Source switch { Source.Chain => "chain", Source.Both => "both", _ => "db" },
             RecordedAt = Timestamps.Format(resolved.RecordedAtUnixMs),
             Verification = links,
-            Log = log?.Wire,
+            Log = log,
             Message = covered
                 ? $"a signed checkpoint of the transparency log (size {checkpoint.Size}) covers this root"
                 : $"this root is {status}: no signed checkpoint covers its log entry yet; retry shortly",
@@ -201,7 +201,7 @@ internal static class VerifyEndpoints
         };
     }
 
-    private static (VerifyLogEvidence Wire, byte[]? Entry)? Evidence(LogReader reader, ResolvedRoot resolved,
+    private static (VerifyLogEvidence? Wire, byte[]? Entry) Evidence(LogReader reader, ResolvedRoot resolved,
         LogReader.StoredCheckpoint checkpoint, NoteVerifier key)
     {
         var entry = reader.Entry(resolved.LeafIndex);
