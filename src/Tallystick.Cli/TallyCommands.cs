@@ -22,6 +22,7 @@ internal static class TallyCommands
             Serve(),
             Keys(),
             Log(),
+            TenantCommands.Create(),
             VerifyCommand.Create(),
         };
         return root;

@@ -56,6 +56,7 @@ internal static class ErrorCodes
         ["CUSTOMER_NOT_FOUND"] = 404,
         ["CHECKPOINT_NOT_FOUND"] = 404,
         ["TILE_NOT_FOUND"] = 404,
+        ["PROOF_ROOT_NOT_FOUND"] = 404,
         ["IDEMPOTENCY_KEY_REUSED"] = 409,
         ["REFERENCE_ID_CONFLICT"] = 409,
         ["PROOF_NOT_READY"] = 409,

@@ -13,6 +13,7 @@ using Tallystick.Server.Reconciliation;
 using Tallystick.Server.Storage;
 using Tallystick.Server.Tenants;
 using Tallystick.Server.TransparencyLog;
+using Tallystick.Server.Verification;
 
 namespace Tallystick.Server;
 
@@ -90,6 +91,7 @@ public static class TallyServer
         app.MapCustomers();
         app.MapCheckpoints();
         app.MapLog();
+        app.MapVerify();
         app.MapOpenApi("/openapi/{documentName}.json");
     }
 

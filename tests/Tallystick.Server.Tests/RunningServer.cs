@@ -27,6 +27,9 @@ public sealed class RunningServer : IAsyncLifetime
     /// (the first checkpoint after start is still signed at once).</summary>
     public TimeSpan CheckpointInterval { get; init; } = TimeSpan.FromMilliseconds(1);
 
+    /// <summary>TALLY_PUBLIC_URL: the base of absolute links (verify URLs); null uses the request's host.</summary>
+    public string? PublicUrl { get; init; }
+
     public IServiceProvider Services => _app!.Services;
 
     public async Task InitializeAsync()
@@ -38,6 +41,7 @@ public sealed class RunningServer : IAsyncLifetime
             BootstrapApiKeys = $"acme={AcmeTest},acme={AcmeLive},globex={GlobexTest}",
             CheckpointInterval = CheckpointInterval,
             LogOrigin = "test.tallystick/log",
+            PublicUrl = PublicUrl,
         };
         _app = TallyServer.Build(options, logging: _ => { });
         await _app.StartAsync();

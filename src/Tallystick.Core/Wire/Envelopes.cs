@@ -31,6 +31,13 @@ public sealed record ErrorEnvelope
 
     /// <summary>Seconds to wait before retrying, when retrying can help.</summary>
     public int? RetryAfterSeconds { get; init; }
+
+    /// <summary>Public verification only: always false on an error, so a caller reading <c>verified</c> never
+    /// mistakes an error for a pass.</summary>
+    public bool? Verified { get; init; }
+
+    /// <summary>Public verification only: the root that was asked about, as given.</summary>
+    public string? ProofRoot { get; init; }
 }
 
 /// <summary>The machine-readable part of an error.</summary>

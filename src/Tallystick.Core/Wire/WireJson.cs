@@ -34,4 +34,5 @@ namespace Tallystick.Wire;
 [JsonSerializable(typeof(Envelope<PeriodCheckpointList>))]
 [JsonSerializable(typeof(Envelope<ReceiptResult>))]
 [JsonSerializable(typeof(Envelope<ProofBundle>))]
+[JsonSerializable(typeof(Envelope<VerifyResult>))]
 public sealed partial class WireJson : JsonSerializerContext;
