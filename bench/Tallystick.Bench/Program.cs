@@ -55,6 +55,7 @@ foreach (var phase in options.Phases)
             "derive" => DerivePhase.RunAsync(bench),
             "scoped" => ReconcilePhase.RunAsync(bench, scoped: true),
             "compare" => ReconcilePhase.RunAsync(bench, scoped: false),
+            "proofs" => ProofsPhase.RunAsync(bench),
             _ => MemoryPhase.RunAsync(bench),
         });
     }

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Tallystick.Notes;
+using Tallystick.Proofs;
+using Tallystick.Wire;
+
+namespace Tallystick.Bench;
+
+/// <summary>
+/// Phase <c>proofs</c> (issue 3's targets): a customer with 100k deltas plus a log of N entries (1M by default,
+/// 10M with --full), then: inclusion proofs for random leaves (in-server p99 from /metrics), random full hash tile
+/// reads per second, offline verification of proof bundles (the first under a checkpoint, which checks its
+/// Ed25519 signature, and the following ones), and a period checkpoint over the 100k-delta customer.
+/// </summary>
+internal static class ProofsPhase
+{
+    private const string InclusionRoute = "/log/proof/inclusion";
+
+    public static async Task RunAsync(BenchContext bench)
+    {
+        var entries = bench.Options.Quick ? 100_000L : bench.Options.Full ? 10_000_000L : 1_000_000L;
+        var bigCustomer = bench.Options.Quick ? 20_000L : 100_000L;
+        var cap = TimeSpan.FromMinutes(bench.Options.Full ? 30 : 5);
+        var window = bench.Options.Window(10, 2);
+        Report.Phase($"proofs: inclusion proofs, tile reads, bundle verification, a checkpoint over {bigCustomer:N0} " +
+            $"deltas; log of ~{entries:N0} entries");
+        var dir = ServerProcess.NewDataDirectory("proofs");
+        try
+        {
+            await using var tally = await ServerProcess.StartTallyAsync(dir);
+            var big = await BatchLoader.LoadAsync(tally.BaseUri, bigCustomer, 1, BatchPhase.Connections, "big", cap, "big");
+            var loaded = await BatchLoader.LoadAsync(tally.BaseUri, entries, BenchContext.Customers, BatchPhase.Connections,
+                "log", cap, "log");
+            var (_, size) = await BenchContext.WaitAllVerifiedAsync(tally.BaseUri, TimeSpan.FromMinutes(5));
+            Report.Line($"preload: {big.Deltas:N0} deltas for cust_0 in batches of 100 (one record each), then " +
+                $"{loaded.Deltas:N0} deltas over {BenchContext.Customers:N0} customers in {Stats.Seconds(loaded.Elapsed)}; " +
+                $"log size {size:N0}");
+            using var client = ClientLoad.NewClient(16);
+            await InclusionAsync(client, tally.BaseUri, size, bench.Options.Quick ? 500 : 3000);
+            await TilesAsync(client, tally.BaseUri, size, window);
+            await BundlesAsync(client, tally.BaseUri, bench.Options.Quick ? 50 : 200);
+            await CheckpointAsync(client, tally.BaseUri);
+            await tally.StopAsync();
+        }
+        finally
+        {
+            ServerProcess.DeleteDataDirectory(dir);
+        }
+    }
+
+    private static async Task InclusionAsync(HttpClient client, Uri baseUri, long size, int requests)
+    {
+        var random = new Random(42);
+        var before = await ServerHistogram.ReadAsync(baseUri, "GET", InclusionRoute);
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < requests; i++)
+        {
+            var index = random.NextInt64(size);
+            using var response = await client.GetAsync(new Uri(baseUri, $"{InclusionRoute}?index={index}"));
+            response.EnsureSuccessStatusCode();
+        }
+        var inServer = (await ServerHistogram.ReadAsync(baseUri, "GET", InclusionRoute)).Since(before);
+        Report.Line($"inclusion proofs at size {size:N0}: {inServer.Count:N0} sequential random leaves in " +
+            $"{Stats.Seconds(clock.Elapsed)}; in the server p50 <= {Stats.Ms(inServer.PercentileUpperMs(0.5))}, " +
+            $"p99 <= {Stats.Ms(inServer.PercentileUpperMs(0.99))}");
+        Report.Target("proofs", $"inclusion proof p99 in the server (log of {size:N0})", inServer.PercentileUpperMs(0.99),
+            "<=", 1, " ms", "0.00");
+    }
+
+    private static async Task TilesAsync(HttpClient client, Uri baseUri, long size, TimeSpan window)
+    {
+        var fullTiles = size / 256;
+        if (fullTiles == 0)
+        {
+            Report.Line("tile reads: no full tile yet");
+            return;
+        }
+        long ok = 0, failed = 0;
+        var clock = Stopwatch.StartNew();
+        var workers = Enumerable.Range(0, 16).Select(w => Task.Run(async () =>
+        {
+            var random = new Random(w);
+            while (clock.Elapsed < window)
+            {
+                var path = TilePath(random.NextInt64(fullTiles));
+                using var response = await client.GetAsync(new Uri(baseUri, "/log/tile/0/" + path));
+                var body = await response.Content.ReadAsByteArrayAsync();
+                if (response.IsSuccessStatusCode && body.Length == 256 * 32)
+                {
+                    Interlocked.Increment(ref ok);
+                }
+                else
+                {
+                    Interlocked.Increment(ref failed);
+                }
+            }
+        })).ToList();
+        await Task.WhenAll(workers);
+        var perSecond = ok / clock.Elapsed.TotalSeconds;
+        Report.Line($"tile reads: random full level-0 tiles of {fullTiles:N0}, 16 HttpClient workers, " +
+            $"{Stats.Seconds(clock.Elapsed)}: {Stats.Rate(perSecond)} tiles/s ({failed:N0} failed; the .NET client " +
+            "shares the 2 cores, so this is a floor)");
+        Report.Target("proofs", "full tile reads per second", perSecond, ">=", 20_000, " /s", "N0");
+    }
+
+    private static string TilePath(long index)
+    {
+        var digits = index.ToString(CultureInfo.InvariantCulture);
+        digits = new string('0', (3 - digits.Length % 3) % 3) + digits;
+        var parts = Enumerable.Range(0, digits.Length / 3).Select(i => digits.Substring(i * 3, 3)).ToList();
+        return string.Join('/', parts.Select((p, i) => i < parts.Count - 1 ? "x" + p : p));
+    }
+
+    private static async Task BundlesAsync(HttpClient client, Uri baseUri, int count)
+    {
+        var vkey = (await client.GetStringAsync(new Uri(baseUri, "/log/key"))).Trim();
+        var bundles = new List<ProofBundle>();
+        for (var record = 1; bundles.Count < count; record += 997)
+        {
+            var json = await client.GetByteArrayAsync(new Uri(baseUri, $"/api/v1/balance/delta/rec_{record}/proof"));
+            bundles.Add(JsonSerializer.Deserialize(json, WireJson.Default.EnvelopeProofBundle)!.Data!);
+        }
+        // Cold: a key seen for the first time, so the checkpoint's Ed25519 signature is checked. Warm: the same key
+        // again, so only the ledger and Merkle steps run (the usual case: many bundles under one checkpoint).
+        var cold = new List<double>();
+        var warm = new List<double>();
+        for (var round = 0; round < 5; round++)
+        {
+            foreach (var bundle in bundles)
+            {
+                var key = NoteVerifier.Parse(vkey);
+                var start = Stopwatch.GetTimestamp();
+                var first = ProofBundleVerifier.Verify(bundle, key);
+                cold.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                start = Stopwatch.GetTimestamp();
+                var second = ProofBundleVerifier.Verify(bundle, key);
+                warm.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                if (!first.IsValid || !second.IsValid)
+                {
+                    throw new InvalidOperationException($"bundle {bundle.RecordId} did not verify: {first.Error ?? second.Error}");
+                }
+            }
+        }
+        cold.Sort();
+        warm.Sort();
+        Report.Line($"offline bundle verification ({bundles.Count} bundles x 5 rounds, in this process): first under a " +
+            $"checkpoint (signature checked) median {Stats.Percentile(cold, 50):N1} us, p99 {Stats.Percentile(cold, 99):N1} us; " +
+            $"next ones median {Stats.Percentile(warm, 50):N1} us, p99 {Stats.Percentile(warm, 99):N1} us");
+        Report.Target("proofs", "offline bundle verification, signature checked (median)", Stats.Percentile(cold, 50),
+            "<=", 100, " us", "N1");
+        Report.Target("proofs", "offline bundle verification, checkpoint already verified (median)",
+            Stats.Percentile(warm, 50), "<=", 100, " us", "N1");
+    }
+
+    private static async Task CheckpointAsync(HttpClient client, Uri baseUri)
+    {
+        var clock = Stopwatch.StartNew();
+        using var content = new StringContent("{\"customerId\":\"cust_0\"}", Encoding.UTF8, "application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUri, "/api/v1/balance/checkpoint")) { Content = content };
+        using var response = await client.SendAsync(request);
+        var elapsed = clock.Elapsed;
+        var body = await response.Content.ReadAsByteArrayAsync();
+        response.EnsureSuccessStatusCode();
+        var checkpoint = JsonSerializer.Deserialize(body, WireJson.Default.EnvelopePeriodCheckpointResult)!.Data!;
+        Report.Line($"period checkpoint over cust_0: {checkpoint.DeltaCount:N0} deltas in {Stats.Ms(elapsed.TotalMilliseconds)} " +
+            "(one request, client-side, including the root over all item hashes and the anchoring transaction)");
+        Report.Target("proofs", $"checkpoint over {checkpoint.DeltaCount:N0} deltas", elapsed.TotalMilliseconds, "<=", 1000,
+            " ms", "N0");
+    }
+}
