@@ -12,6 +12,7 @@ using Tallystick.Server.Health;
 using Tallystick.Server.Storage;
 using Tallystick.Server.Tenants;
 using Tallystick.Server.TransparencyLog;
+using Tallystick.Server.Webhooks;
 
 namespace Tallystick.Server;
 
@@ -73,6 +74,7 @@ public static class TallyServer
         builder.Services.AddSingleton<TileReader>();
         builder.Services.AddHostedService(s => s.GetRequiredService<Sequencer>());
         builder.Services.AddHostedService<WalCheckpointer>();
+        builder.Services.AddWebhooks();
         builder.Services.AddOpenApi();
     }
 
@@ -88,13 +90,15 @@ public static class TallyServer
         app.MapCustomers();
         app.MapCheckpoints();
         app.MapLog();
+        app.MapWebhooks();
         app.MapOpenApi("/openapi/{documentName}.json");
     }
 
-    /// <summary>Every <c>/api/v1/balance/*</c> call needs a valid, active key of the plane it addresses.</summary>
+    /// <summary>Every <c>/api/v1/balance/*</c> and <c>/api/v1/webhooks/*</c> call needs a valid, active key of the
+    /// plane it addresses.</summary>
     private static Task Authenticate(HttpContext context, Func<Task> next)
     {
-        if (!context.Request.Path.StartsWithSegments("/api/v1/balance", StringComparison.Ordinal))
+        if (!WebhookEndpointsApi.NeedsApiKey(context.Request.Path))
         {
             return next();
         }
