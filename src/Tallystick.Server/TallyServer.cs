@@ -48,6 +48,7 @@ public static class TallyServer
         }
         builder.AddTallystick(options, time ?? TimeProvider.System);
         var app = builder.Build();
+        app.Services.GetRequiredService<DataDirectoryLock>(); // now owned (and released on dispose) by the container
         app.MapTallystick();
         return app;
     }
@@ -61,7 +62,9 @@ public static class TallyServer
         {
             directory.EnsureBootstrapKeys(keys);
         }
-        builder.Services.AddSingleton(dataLock);
+        // Registered through a factory so the container disposes it: a server stopped in-process (tests restarting
+        // on the same data directory) releases the lock.
+        builder.Services.AddSingleton(_ => dataLock);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(database);
