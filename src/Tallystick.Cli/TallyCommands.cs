@@ -23,6 +23,7 @@ internal static class TallyCommands
             Keys(),
             Log(),
             VerifyCommand.Create(),
+            WebhookCommands.Create(),
         };
         return root;
     }
