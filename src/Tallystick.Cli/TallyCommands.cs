@@ -24,6 +24,7 @@ internal static class TallyCommands
             Log(),
             TenantCommands.Create(),
             VerifyCommand.Create(),
+            WebhookCommands.Create(),
         };
         return root;
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Tallystick.Webhooks;
 
 namespace Tallystick.Client;
 
@@ -49,7 +50,6 @@ public sealed class WebhookVerifier
     /// <summary>The Standard Webhooks signature header.</summary>
     public const string StandardSignatureHeader = "webhook-signature";
 
-    private const string SecretPrefix = "whsec_";
     private const long MillisecondsThreshold = 1_000_000_000_000;
     private const int HmacBytes = 32;
 
@@ -85,8 +85,8 @@ public sealed class WebhookVerifier
         _tolerance = tolerance ?? DefaultTolerance;
         ArgumentOutOfRangeException.ThrowIfLessThan(_tolerance, TimeSpan.Zero, nameof(tolerance));
         _time = timeProvider ?? TimeProvider.System;
-        _pacSpaceKeys = list.Select(s => Encoding.UTF8.GetBytes(s)).ToArray();
-        _standardKeys = list.Select(StandardKey).OfType<byte[]>().ToArray();
+        _pacSpaceKeys = list.Select(WebhookSignatures.PacSpaceKey).ToArray();
+        _standardKeys = list.Select(WebhookSignatures.StandardKey).OfType<byte[]>().ToArray();
     }
 
     /// <summary>
@@ -212,13 +212,8 @@ public sealed class WebhookVerifier
 
     /// <summary>HMAC-SHA256 of <paramref name="prefix"/> followed by <paramref name="body"/>, without copying the body.
     /// </summary>
-    internal static byte[] Hmac(byte[] key, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> body)
-    {
-        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
-        hmac.AppendData(prefix);
-        hmac.AppendData(body);
-        return hmac.GetHashAndReset();
-    }
+    internal static byte[] Hmac(byte[] key, ReadOnlySpan<byte> prefix, ReadOnlySpan<byte> body) =>
+        WebhookSignatures.Hmac(key, prefix, body);
 
     private static bool AnyMatches(byte[][] keys, byte[] prefix, ReadOnlySpan<byte> body, List<byte[]> candidates)
     {
@@ -250,14 +245,6 @@ public sealed class WebhookVerifier
             return null;
         }
         return allowMilliseconds && value >= MillisecondsThreshold ? value / 1000 : value;
-    }
-
-    private static byte[]? StandardKey(string secret)
-    {
-        var encoded = secret.StartsWith(SecretPrefix, StringComparison.Ordinal)
-            ? secret[SecretPrefix.Length..]
-            : secret;
-        return TryBase64(encoded, out var key) && key.Length > 0 ? key : null;
     }
 
     private static bool TryHex(string text, out byte[] bytes)

@@ -34,6 +34,16 @@ public sealed class TallyOptions
     /// <summary>Public base URL used in links (verify URLs). Env TALLY_PUBLIC_URL. Default: the first listen URL.</summary>
     public string? PublicUrl { get; set; }
 
+    /// <summary>
+    /// Lets webhook endpoints target loopback, private, link-local, CGNAT and metadata addresses (refused by default:
+    /// SSRF). For local development and tests only. Env TALLY_WEBHOOKS_ALLOW_PRIVATE_TARGETS, key
+    /// "webhooksAllowPrivateTargets". Default false.
+    /// </summary>
+    public bool WebhooksAllowPrivateTargets { get; set; }
+
+    /// <summary>Test seam: the webhook retry schedule and timeouts (the production one when null).</summary>
+    internal Webhooks.WebhookSchedule? WebhookSchedule { get; set; }
+
     /// <summary>Reads the environment and an optional config file over the defaults; flags are applied by the caller.</summary>
     public static TallyOptions Load(IReadOnlyDictionary<string, string?> environment, string? configFile)
     {
@@ -48,6 +58,8 @@ public sealed class TallyOptions
         Apply("TALLY_LOG_ORIGIN", environment, v => options.LogOrigin = v);
         Apply("TALLY_BOOTSTRAP_API_KEY", environment, v => options.BootstrapApiKeys = v);
         Apply("TALLY_PUBLIC_URL", environment, v => options.PublicUrl = v);
+        Apply("TALLY_WEBHOOKS_ALLOW_PRIVATE_TARGETS", environment,
+            v => options.WebhooksAllowPrivateTargets = ParseBool("TALLY_WEBHOOKS_ALLOW_PRIVATE_TARGETS", v));
         Apply("TALLY_CHECKPOINT_INTERVAL_MS", environment,
             v => options.CheckpointInterval = TimeSpan.FromMilliseconds(ParseNumber("TALLY_CHECKPOINT_INTERVAL_MS", v)));
         Apply("TALLY_IDEMPOTENCY_RETENTION_DAYS", environment,
@@ -104,6 +116,7 @@ public sealed class TallyOptions
                 case "logOrigin": LogOrigin = value; break;
                 case "bootstrapApiKeys": BootstrapApiKeys = value; break;
                 case "publicUrl": PublicUrl = value; break;
+                case "webhooksAllowPrivateTargets": WebhooksAllowPrivateTargets = ParseBool(property.Name, value); break;
                 case "checkpointIntervalMs": CheckpointInterval = TimeSpan.FromMilliseconds(ParseNumber(property.Name, value)); break;
                 case "idempotencyRetentionDays": IdempotencyRetention = TimeSpan.FromDays(ParseNumber(property.Name, value)); break;
                 case "shutdownTimeoutSeconds": ShutdownTimeout = TimeSpan.FromSeconds(ParseNumber(property.Name, value)); break;
@@ -111,6 +124,13 @@ public sealed class TallyOptions
             }
         }
     }
+
+    private static bool ParseBool(string name, string value) => value.ToLowerInvariant() switch
+    {
+        "true" or "1" => true,
+        "false" or "0" => false,
+        _ => throw new ArgumentException($"{name} must be true or false, got '{value}'"),
+    };
 
     private static double ParseNumber(string name, string value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number)

@@ -14,6 +14,7 @@ using Tallystick.Server.Storage;
 using Tallystick.Server.Tenants;
 using Tallystick.Server.TransparencyLog;
 using Tallystick.Server.Verification;
+using Tallystick.Server.Webhooks;
 
 namespace Tallystick.Server;
 
@@ -49,6 +50,7 @@ public static class TallyServer
         }
         builder.AddTallystick(options, time ?? TimeProvider.System);
         var app = builder.Build();
+        app.Services.GetRequiredService<DataDirectoryLock>(); // now owned (and released on dispose) by the container
         app.MapTallystick();
         return app;
     }
@@ -62,7 +64,9 @@ public static class TallyServer
         {
             directory.EnsureBootstrapKeys(keys);
         }
-        builder.Services.AddSingleton(dataLock);
+        // Registered through a factory so the container disposes it: a server stopped in-process (tests restarting
+        // on the same data directory) releases the lock.
+        builder.Services.AddSingleton(_ => dataLock);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(database);
@@ -75,6 +79,7 @@ public static class TallyServer
         builder.Services.AddSingleton<TileReader>();
         builder.Services.AddHostedService(s => s.GetRequiredService<Sequencer>());
         builder.Services.AddHostedService<WalCheckpointer>();
+        builder.Services.AddWebhooks();
         builder.Services.AddOpenApi();
     }
 
@@ -92,13 +97,15 @@ public static class TallyServer
         app.MapCheckpoints();
         app.MapLog();
         app.MapVerify();
+        app.MapWebhooks();
         app.MapOpenApi("/openapi/{documentName}.json");
     }
 
-    /// <summary>Every <c>/api/v1/balance/*</c> call needs a valid, active key of the plane it addresses.</summary>
+    /// <summary>Every <c>/api/v1/balance/*</c> and <c>/api/v1/webhooks/*</c> call needs a valid, active key of the
+    /// plane it addresses.</summary>
     private static Task Authenticate(HttpContext context, Func<Task> next)
     {
-        if (!context.Request.Path.StartsWithSegments("/api/v1/balance", StringComparison.Ordinal))
+        if (!WebhookEndpointsApi.NeedsApiKey(context.Request.Path))
         {
             return next();
         }

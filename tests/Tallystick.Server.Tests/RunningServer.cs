@@ -32,6 +32,12 @@ public sealed class RunningServer : IAsyncLifetime
 
     public IServiceProvider Services => _app!.Services;
 
+    /// <summary>Webhook receivers in tests listen on loopback, which production refuses (SSRF).</summary>
+    public bool AllowPrivateWebhookTargets { get; init; } = true;
+
+    /// <summary>A short webhook retry schedule keeps retry tests fast; null = production schedule.</summary>
+    internal Webhooks.WebhookSchedule? WebhookSchedule { get; init; }
+
     public async Task InitializeAsync()
     {
         var options = new TallyOptions
@@ -42,6 +48,8 @@ public sealed class RunningServer : IAsyncLifetime
             CheckpointInterval = CheckpointInterval,
             LogOrigin = "test.tallystick/log",
             PublicUrl = PublicUrl,
+            WebhooksAllowPrivateTargets = AllowPrivateWebhookTargets,
+            WebhookSchedule = WebhookSchedule,
         };
         _app = TallyServer.Build(options, logging: _ => { });
         await _app.StartAsync();

@@ -133,3 +133,69 @@ CREATE TABLE idempotency_keys (
     PRIMARY KEY (plane_id, key)
 ) WITHOUT ROWID;
 CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+
+-- Webhooks (docs/api.md, Webhooks). Endpoints belong to one plane. The secret is kept in clear because every
+-- delivery is signed with it (HMAC); previous_secret signs too until previous_secret_until (rotation overlap).
+CREATE TABLE webhook_endpoints (
+    id                    INTEGER PRIMARY KEY,  -- we_<id>
+    plane_id              INTEGER NOT NULL,
+    url                   TEXT NOT NULL,
+    description           TEXT,
+    events                TEXT,                 -- comma-separated event types; NULL = every event
+    enabled               INTEGER NOT NULL,
+    disabled_reason       TEXT,
+    secret                TEXT NOT NULL,
+    previous_secret       TEXT,
+    previous_secret_until INTEGER,
+    failing_since         INTEGER,              -- first failed attempt since the last success
+    created_at            INTEGER NOT NULL,
+    updated_at            INTEGER NOT NULL,
+    deleted_at            INTEGER
+);
+CREATE INDEX webhook_endpoints_by_plane ON webhook_endpoints (plane_id, id);
+
+-- The outbox: one row per event, written by the sequencer in the transaction that produced the state it describes.
+-- subject is the delta id (delta.verified), record id (receipt.generated), period checkpoint id
+-- (checkpoint.verified) or endpoint id (test). leaf_index is the log entry the event depends on: it is fanned out
+-- only once the state is durable (published by the fsync thread). fanned_out: delivery rows exist.
+CREATE TABLE webhook_events (
+    id         INTEGER PRIMARY KEY,           -- evt_<id>
+    plane_id   INTEGER NOT NULL,
+    type       TEXT NOT NULL,
+    subject    INTEGER NOT NULL,
+    leaf_index INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    fanned_out INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX webhook_events_unfanned ON webhook_events (id) WHERE fanned_out = 0;
+
+-- One event to one endpoint: the retry state. window_start restarts on a manual retry.
+CREATE TABLE webhook_deliveries (
+    id               INTEGER PRIMARY KEY,
+    event_id         INTEGER NOT NULL,
+    endpoint_id      INTEGER NOT NULL,
+    plane_id         INTEGER NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+    attempts         INTEGER NOT NULL,
+    next_attempt_at  INTEGER,
+    window_start     INTEGER NOT NULL,
+    last_attempt_at  INTEGER,
+    last_status_code INTEGER,
+    last_error       TEXT,
+    last_duration_ms INTEGER,
+    delivered_at     INTEGER,
+    created_at       INTEGER NOT NULL,
+    UNIQUE (event_id, endpoint_id)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_attempt_at) WHERE status = 'pending';
+CREATE INDEX webhook_deliveries_by_plane ON webhook_deliveries (plane_id, id);
+
+CREATE TABLE webhook_attempts (
+    id           INTEGER PRIMARY KEY,
+    delivery_id  INTEGER NOT NULL,
+    attempted_at INTEGER NOT NULL,
+    status_code  INTEGER,
+    error        TEXT,
+    duration_ms  INTEGER NOT NULL
+);
+CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (delivery_id, id);

@@ -1,0 +1,142 @@
+using Microsoft.Data.Sqlite;
+using Tallystick.Server.Deltas;
+
+namespace Tallystick.Server.Webhooks;
+
+/// <summary>
+/// The transactional outbox: <see cref="Sequencer.OnCommit"/> writes one <c>webhook_events</c> row per event, inside
+/// the transaction that sequences or verifies the state the event describes, so an event exists exactly when its
+/// state committed. Only planes with an enabled endpoint subscribed to the type get rows; with no endpoint at all
+/// the hook reads one field and returns. Each event kind is one <c>INSERT … SELECT</c> over a rowid range: records
+/// and period checkpoints are written in leaf order, so the rows of a leaf range [from, to) are the rowids after the
+/// last one below <c>from</c> (<see cref="LeafCursor"/>) whose leaf index is below <c>to</c>.
+/// </summary>
+internal sealed class WebhookOutbox(WebhookEndpoints endpoints, Action wake)
+{
+    private readonly LeafCursor _sequencedRecords = new("records");
+    private readonly LeafCursor _verifiedRecords = new("records");
+    private readonly LeafCursor _verifiedCheckpoints = new("period_checkpoints");
+
+    /// <summary>Runs on the sequencer thread, inside its open transaction.</summary>
+    public void OnCommit(CommitContext context)
+    {
+        var subscriptions = endpoints.Subscriptions;
+        if (subscriptions.IsEmpty)
+        {
+            return;
+        }
+        var inserted = 0;
+        if (context.SequencedTo > context.SequencedFrom &&
+            subscriptions.PlanesFor(WebhookEventTypes.ReceiptGenerated) is { } receiptPlanes)
+        {
+            inserted += Insert(context, _sequencedRecords, context.SequencedFrom, context.SequencedTo, receiptPlanes,
+                "SELECT r.plane_id, 'receipt.generated', r.id, r.leaf_index, $now FROM records r " +
+                "WHERE r.id > $after AND r.leaf_index < $to AND r.plane_id IN ({0}) ORDER BY r.id");
+        }
+        if (context.VerifiedTo > context.VerifiedFrom)
+        {
+            if (subscriptions.PlanesFor(WebhookEventTypes.DeltaVerified) is { } deltaPlanes)
+            {
+                inserted += Insert(context, _verifiedRecords, context.VerifiedFrom, context.VerifiedTo, deltaPlanes,
+                    "SELECT r.plane_id, 'delta.verified', d.id, r.leaf_index, $now FROM records r " +
+                    "JOIN deltas d ON d.id >= r.first_delta AND d.id < r.first_delta + r.delta_count " +
+                    "WHERE r.id > $after AND r.leaf_index < $to AND r.plane_id IN ({0}) ORDER BY d.id");
+            }
+            if (subscriptions.PlanesFor(WebhookEventTypes.CheckpointVerified) is { } checkpointPlanes)
+            {
+                inserted += Insert(context, _verifiedCheckpoints, context.VerifiedFrom, context.VerifiedTo,
+                    checkpointPlanes, "SELECT c.plane_id, 'checkpoint.verified', c.id, c.leaf_index, $now " +
+                    "FROM period_checkpoints c WHERE c.id > $after AND c.leaf_index < $to AND c.plane_id IN ({0}) " +
+                    "ORDER BY c.id");
+            }
+        }
+        if (inserted > 0)
+        {
+            wake();
+        }
+    }
+
+    private static int Insert(CommitContext context, LeafCursor cursor, long from, long to, string planes, string select)
+    {
+        var after = cursor.RowidBefore(context.Connection, context.Transaction, from);
+        using var command = context.Connection.CreateCommand();
+        command.Transaction = context.Transaction;
+        command.CommandText = "INSERT INTO webhook_events (plane_id, type, subject, leaf_index, created_at) " +
+            string.Format(System.Globalization.CultureInfo.InvariantCulture, select, planes);
+        command.Parameters.AddWithValue("$now", context.NowUnixMs);
+        command.Parameters.AddWithValue("$after", after);
+        command.Parameters.AddWithValue("$to", to);
+        var inserted = command.ExecuteNonQuery();
+        cursor.Expect(context.Connection, context.Transaction, after, to);
+        return inserted;
+    }
+}
+
+/// <summary>
+/// For a table whose rows are written in leaf order (records, period_checkpoints): the last rowid whose leaf index is
+/// below a given leaf. The answer for the next range's start is computed while the range is handled and confirmed
+/// when the next call asks for exactly that leaf (so a rolled-back transaction never leaves a wrong cursor); any
+/// other leaf is found by binary search over rowids (leaf_index grows with rowid; there is no leaf_index index).
+/// Used only on the sequencer thread.
+/// </summary>
+internal sealed class LeafCursor(string table)
+{
+    private long _leaf = -1;
+    private long _rowid;
+    private long _expectedLeaf = -1;
+    private long _expectedRowid;
+
+    public long RowidBefore(SqliteConnection connection, SqliteTransaction transaction, long leaf)
+    {
+        if (leaf == _leaf)
+        {
+            return _rowid;
+        }
+        if (leaf == _expectedLeaf)
+        {
+            (_leaf, _rowid) = (_expectedLeaf, _expectedRowid);
+            return _rowid;
+        }
+        (_leaf, _rowid) = (leaf, Search(connection, transaction, leaf));
+        return _rowid;
+    }
+
+    /// <summary>Remembers the answer for <paramref name="leaf"/>: the last rowid after <paramref name="after"/> whose
+    /// leaf index is below it.</summary>
+    public void Expect(SqliteConnection connection, SqliteTransaction transaction, long after, long leaf)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = $"SELECT coalesce(max(id), $after) FROM {table} WHERE id > $after AND leaf_index < $leaf";
+        command.Parameters.AddWithValue("$after", after);
+        command.Parameters.AddWithValue("$leaf", leaf);
+        (_expectedLeaf, _expectedRowid) = (leaf, (long)command.ExecuteScalar()!);
+    }
+
+    private long Search(SqliteConnection connection, SqliteTransaction transaction, long leaf)
+    {
+        using var max = connection.CreateCommand();
+        max.Transaction = transaction;
+        max.CommandText = $"SELECT coalesce(max(id), 0) FROM {table}";
+        long low = 0, high = (long)max.ExecuteScalar()!;
+        using var probe = connection.CreateCommand();
+        probe.Transaction = transaction;
+        probe.CommandText = $"SELECT id, leaf_index FROM {table} WHERE id >= $mid ORDER BY id LIMIT 1";
+        var mid = probe.Parameters.Add("$mid", SqliteType.Integer);
+        // Invariant: every rowid ≤ low has leaf_index < leaf (low = 0: none), every rowid > high has leaf_index ≥ leaf.
+        while (low < high)
+        {
+            mid.Value = low + ((high - low + 1) / 2);
+            using var reader = probe.ExecuteReader();
+            if (reader.Read() && reader.GetInt64(1) < leaf)
+            {
+                low = reader.GetInt64(0);
+            }
+            else
+            {
+                high = (long)mid.Value - 1;
+            }
+        }
+        return low;
+    }
+}

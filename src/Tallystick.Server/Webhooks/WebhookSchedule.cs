@@ -1,0 +1,59 @@
+namespace Tallystick.Server.Webhooks;
+
+/// <summary>
+/// How deliveries are attempted: the retry backoff, the retry window, timeouts and concurrency. One record so tests
+/// can run the whole life of a delivery in seconds (<see cref="TallyOptions"/> test seam); production uses
+/// <see cref="Default"/>.
+/// </summary>
+internal sealed record WebhookSchedule
+{
+    /// <summary>
+    /// Production: retry n waits a uniform random time in [0, min(12 h, 10 s × 2^(n−1))] (exponential backoff, full
+    /// jitter) for 3 days after the first attempt, and at least 10 attempts, at most 40; 10 s per attempt;
+    /// an endpoint failing for 5 days in a row is disabled.
+    /// </summary>
+    public static readonly WebhookSchedule Default = new();
+
+    /// <summary>Backoff ceiling of the first retry; doubles per retry.</summary>
+    public TimeSpan RetryDelayBase { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Backoff ceiling cap.</summary>
+    public TimeSpan RetryDelayMax { get; init; } = TimeSpan.FromHours(12);
+
+    /// <summary>Retries continue this long after the first attempt (Stripe: three days)…</summary>
+    public TimeSpan RetryWindow { get; init; } = TimeSpan.FromDays(3);
+
+    /// <summary>…and at least this many attempts are made (PacSpace: up to 10 retries)…</summary>
+    public int AttemptsMin { get; init; } = 10;
+
+    /// <summary>…but never more than this many; then the delivery is <c>failed</c>.</summary>
+    public int AttemptsMax { get; init; } = 40;
+
+    /// <summary>Time allowed for one attempt: connect, send and the response headers.</summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>An endpoint whose attempts have all failed for this long is disabled.</summary>
+    public TimeSpan DisableAfter { get; init; } = TimeSpan.FromDays(5);
+
+    /// <summary>How often the dispatcher looks for new events and due retries when nothing woke it.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Attempts in flight to one endpoint at most (a slow endpoint cannot take every slot).</summary>
+    public int EndpointInFlightMax { get; init; } = 4;
+
+    /// <summary>Attempts in flight overall at most.</summary>
+    public int InFlightMax { get; init; } = 64;
+
+    /// <summary>The delay before retry <paramref name="retry"/> (1-based), given a uniform sample in [0, 1).</summary>
+    public TimeSpan RetryDelay(int retry, double jitter)
+    {
+        var exponent = Math.Min(retry - 1, 30);
+        var ceiling = Math.Min(RetryDelayMax.TotalMilliseconds, RetryDelayBase.TotalMilliseconds * Math.Pow(2, exponent));
+        return TimeSpan.FromMilliseconds(Math.Floor(ceiling * jitter));
+    }
+
+    /// <summary>Whether a delivery that has made <paramref name="attempts"/> attempts, the first of its window at
+    /// <paramref name="windowStart"/>, may be tried again at <paramref name="now"/>.</summary>
+    public bool MayRetry(int attempts, DateTimeOffset windowStart, DateTimeOffset now) =>
+        attempts < AttemptsMax && (attempts < AttemptsMin || now - windowStart < RetryWindow);
+}
