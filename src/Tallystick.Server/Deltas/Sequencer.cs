@@ -184,6 +184,10 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
                 _wake.Wait(stopping ? TimeSpan.FromMilliseconds(1)
                     : _unintegrated.Count > 0 ? _checkpointInterval : TimeSpan.FromMilliseconds(500));
                 PurgeIdempotencyKeysIfDue();
+                if (_queue.IsEmpty)
+                {
+                    RewindWalIfDue(WalCheckpointer.IdleWalBytesMax);
+                }
                 continue;
             }
             try
@@ -191,6 +195,7 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
                 Iterate(batch, integrate);
                 failures = 0;
                 _fault = null;
+                RewindWalIfDue(WalCheckpointer.WalBytesMax);
             }
             catch (Exception e) when (e is SqliteException or StoreUnavailableException or IOException)
             {
@@ -218,6 +223,25 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
             }
         }
         Shutdown();
+    }
+
+    private long _lastWalCheckTimestamp;
+
+    private void RewindWalIfDue(long threshold)
+    {
+        if (_time.GetElapsedTime(_lastWalCheckTimestamp) < WalCheckpointer.RewindCheckInterval)
+        {
+            return;
+        }
+        _lastWalCheckTimestamp = _time.GetTimestamp();
+        try
+        {
+            WalCheckpointer.RewindIfLarge(_writer!, _database.FilePath + "-wal", threshold);
+        }
+        catch (SqliteException e)
+        {
+            _logger.LogWarning(e, "WAL rewind checkpoint failed; will retry");
+        }
     }
 
     private void Drain(List<WorkItem> batch)

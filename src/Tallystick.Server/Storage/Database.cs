@@ -63,7 +63,7 @@ internal sealed class Database
         connection.Open();
         Execute(connection,
             "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; " +
-            "PRAGMA cache_size = -131072; PRAGMA wal_autocheckpoint = 0;");
+            "PRAGMA cache_size = -131072; PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = 67108864;");
         return connection;
     }
 
