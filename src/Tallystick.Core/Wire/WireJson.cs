@@ -22,6 +22,7 @@ namespace Tallystick.Wire;
 [JsonSerializable(typeof(Envelope<CompareWindows>))]
 [JsonSerializable(typeof(Envelope<GapReport>))]
 [JsonSerializable(typeof(CompareRequest))]
+[JsonSerializable(typeof(CompareTolerance))]
 [JsonSerializable(typeof(Envelope<CustomerList>))]
 [JsonSerializable(typeof(Envelope<CustomerDetail>))]
 [JsonSerializable(typeof(Envelope<InclusionProofResult>))]

@@ -81,6 +81,10 @@ internal static class CompareEndpoints
             await Responses.WriteError(context, error);
             return;
         }
+        if (request.Tolerance is null && ToleranceSetting.Read(connection, plane.Id) is { } tenantDefault)
+        {
+            request = request with { Tolerance = tenantDefault };
+        }
         var result = BalanceCompare.Build(request, parsed, window!, breakdown, DeltaRows.Current(head),
             parsed.HasRecords ? Stream(connection, totals.CustomerKey, window!) : null);
         await Responses.Write(context, 201, result, WireJson.Default.EnvelopeCompareResult);
