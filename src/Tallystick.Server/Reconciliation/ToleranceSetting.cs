@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Tallystick.Server.Storage;
@@ -39,31 +38,9 @@ internal static class ToleranceSetting
         {
             throw new ArgumentException("tolerances must be ≥ 0");
         }
-        using var connection = database.Open();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        using var find = connection.CreateCommand();
-        find.Transaction = transaction;
-        find.CommandText = "SELECT id FROM tenants WHERE name = $n";
-        find.Parameters.AddWithValue("$n", tenantName);
-        if (find.ExecuteScalar() is not long tenantId)
-        {
-            return false;
-        }
-        using var write = connection.CreateCommand();
-        write.Transaction = transaction;
-        write.Parameters.AddWithValue("$k", MetaKeyPrefix + tenantId.ToString(CultureInfo.InvariantCulture));
-        if (absolute is null && relative is null)
-        {
-            write.CommandText = "DELETE FROM meta WHERE key = $k";
-        }
-        else
-        {
-            write.CommandText = "INSERT INTO meta (key, value) VALUES ($k, $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-            write.Parameters.AddWithValue("$v", JsonSerializer.Serialize(
-                new CompareTolerance { Absolute = absolute, Relative = relative }, WireJson.Default.CompareTolerance));
-        }
-        write.ExecuteNonQuery();
-        transaction.Commit();
-        return true;
+        return database.WriteTenantMeta(tenantName, MetaKeyPrefix, absolute is null && relative is null
+            ? null
+            : JsonSerializer.Serialize(new CompareTolerance { Absolute = absolute, Relative = relative },
+                WireJson.Default.CompareTolerance));
     }
 }

@@ -120,6 +120,38 @@ internal sealed class Database
         transaction.Commit();
     }
 
+    /// <summary>
+    /// Writes the per-tenant setting <c>&lt;keyPrefix&gt;&lt;tenant id&gt;</c> in <c>meta</c> (removes it when
+    /// <paramref name="value"/> is null) for the tenant named <paramref name="tenantName"/>; false when there is no
+    /// such tenant.
+    /// </summary>
+    public bool WriteTenantMeta(string tenantName, string keyPrefix, string? value)
+    {
+        using var connection = Open();
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var find = connection.CreateCommand();
+        find.Transaction = transaction;
+        find.CommandText = "SELECT id FROM tenants WHERE name = $n";
+        find.Parameters.AddWithValue("$n", tenantName);
+        if (find.ExecuteScalar() is not long tenantId)
+        {
+            return false;
+        }
+        using var write = connection.CreateCommand();
+        write.Transaction = transaction;
+        write.Parameters.AddWithValue("$k", keyPrefix + tenantId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        write.CommandText = value is null
+            ? "DELETE FROM meta WHERE key = $k"
+            : "INSERT INTO meta (key, value) VALUES ($k, $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+        if (value is not null)
+        {
+            write.Parameters.AddWithValue("$v", value);
+        }
+        write.ExecuteNonQuery();
+        transaction.Commit();
+        return true;
+    }
+
     public static string? ReadMeta(SqliteConnection connection, string key, SqliteTransaction? transaction = null)
     {
         using var command = connection.CreateCommand();

@@ -40,27 +40,8 @@ internal static class RevealSetting
             : Reveal.Records;
 
     /// <summary>Stores the setting for an existing tenant; false when no tenant has that name.</summary>
-    public static bool Set(Database database, string tenantName, Reveal reveal)
-    {
-        using var connection = database.Open();
-        using var transaction = connection.BeginTransaction(deferred: false);
-        using var find = connection.CreateCommand();
-        find.Transaction = transaction;
-        find.CommandText = "SELECT id FROM tenants WHERE name = $n";
-        find.Parameters.AddWithValue("$n", tenantName);
-        if (find.ExecuteScalar() is not long tenantId)
-        {
-            return false;
-        }
-        using var upsert = connection.CreateCommand();
-        upsert.Transaction = transaction;
-        upsert.CommandText = "INSERT INTO meta (key, value) VALUES ($k, $v) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
-        upsert.Parameters.AddWithValue("$k", MetaKey(tenantId));
-        upsert.Parameters.AddWithValue("$v", Name(reveal));
-        upsert.ExecuteNonQuery();
-        transaction.Commit();
-        return true;
-    }
+    public static bool Set(Database database, string tenantName, Reveal reveal) =>
+        database.WriteTenantMeta(tenantName, MetaKeyPrefix, Name(reveal));
 
     private static string MetaKey(long tenantId) => MetaKeyPrefix + tenantId.ToString(CultureInfo.InvariantCulture);
 }
