@@ -34,13 +34,6 @@ internal sealed class Database
 
     public string ConnectionString { get; }
 
-    /// <summary>
-    /// Bytes of the database file a read connection maps into memory. Reads then share the OS page cache instead of
-    /// copying pages into each pooled connection's private cache (derive with 100 rows: one pread per row otherwise).
-    /// Address space, not memory: only pages actually read are resident, and they are the OS's file cache.
-    /// </summary>
-    public const long ReadMmapBytes = 1L << 30;
-
     /// <summary>Opens a pooled connection for reads (and short administrative writes).</summary>
     public SqliteConnection Open()
     {
@@ -48,8 +41,7 @@ internal sealed class Database
         try
         {
             connection.Open();
-            Execute(connection, "PRAGMA busy_timeout = 30000; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384; " +
-                $"PRAGMA mmap_size = {ReadMmapBytes};");
+            Execute(connection, "PRAGMA busy_timeout = 30000; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;");
             return connection;
         }
         catch (SqliteException e)
