@@ -7,7 +7,7 @@ namespace Tallystick.Server.Storage;
 /// The embedded SQLite database: opens connections with the pragmas the service relies on and creates the
 /// schema on first use. Infrastructure errors surface as <see cref="StoreUnavailableException"/>.
 /// </summary>
-internal sealed class Database
+internal sealed partial class Database
 {
     public const int SchemaVersion = 1;
     public const string FileName = "tallystick.db";
@@ -107,8 +107,9 @@ internal sealed class Database
                     $"{FilePath} has schema version {found ?? "none"}, this build needs {SchemaVersion}");
             }
         }
-        // Added within schema version 1 (scoped balances); created here too for databases made before it existed.
-        Execute(connection, "CREATE INDEX IF NOT EXISTS records_by_time ON records (customer, accepted_at)", transaction);
+        // Version 1 only ever grows by new tables and indexes, so replaying every CREATE with IF NOT EXISTS brings a
+        // database made by an earlier build up to date (e.g. the webhook tables) and does nothing on a current one.
+        Execute(connection, Additive().Replace(ReadSchema(), "$1 IF NOT EXISTS "), transaction);
         transaction.Commit();
     }
 
@@ -162,6 +163,9 @@ internal sealed class Database
         command.Parameters.AddWithValue("$v", value);
         command.ExecuteNonQuery();
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(CREATE (?:UNIQUE )?(?:TABLE|INDEX)) (?!IF NOT EXISTS)")]
+    private static partial System.Text.RegularExpressions.Regex Additive();
 
     private static string ReadSchema()
     {
