@@ -69,7 +69,7 @@ public static class TallyServer
         builder.Services.AddSingleton(_ => dataLock);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(time);
-        builder.Services.AddSingleton(database);
+        builder.Services.AddSingleton(_ => database); // a factory, so the container disposes it (pooled connections)
         builder.Services.AddSingleton(directory);
         builder.Services.AddSingleton(LogIdentity.LoadOrCreate(database, options.LogOrigin));
         builder.Services.AddSingleton<ApiKeyAuthenticator>();

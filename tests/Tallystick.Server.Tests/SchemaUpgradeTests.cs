@@ -29,12 +29,12 @@ public sealed class SchemaUpgradeTests : IDisposable
     {
         var expected = Objects(new Database(_dir));
         Assert.Contains("table webhook_events", expected);
-        Assert.Contains("index records_by_time", expected);
+        Assert.Contains("index records_by_receipt", expected);
         using (var connection = new SqliteConnection($"Data Source={Path.Combine(_dir, "tallystick.db")}"))
         {
             connection.Open();
             using var drop = connection.CreateCommand();
-            drop.CommandText = "DROP TABLE webhook_events; DROP TABLE period_checkpoints; DROP INDEX records_by_time; " +
+            drop.CommandText = "DROP TABLE webhook_events; DROP TABLE period_checkpoints; " +
                 "DROP INDEX records_by_receipt;";
             drop.ExecuteNonQuery();
         }
@@ -45,6 +45,25 @@ public sealed class SchemaUpgradeTests : IDisposable
 
         Assert.Equal(expected, upgraded);
         Assert.Equal(expected, again);
+    }
+
+    [Fact]
+    public void Reopen_DatabaseWithRetiredTimeIndex_DropsIt()
+    {
+        var expected = Objects(new Database(_dir));
+        Assert.DoesNotContain("index records_by_time", expected);
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(_dir, "tallystick.db")}"))
+        {
+            connection.Open();
+            using var create = connection.CreateCommand();
+            create.CommandText = "CREATE INDEX records_by_time ON records (customer, accepted_at);";
+            create.ExecuteNonQuery();
+        }
+        SqliteConnection.ClearAllPools();
+
+        var upgraded = Objects(new Database(_dir));
+
+        Assert.Equal(expected, upgraded);
     }
 
     public void Dispose()

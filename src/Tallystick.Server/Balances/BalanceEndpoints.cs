@@ -68,8 +68,7 @@ internal static class BalanceEndpoints
         }
         // Sequence numbers are contiguous from 0, so an offset is a sequence number: no OFFSET scan.
         var from = window!.FromSequence + Math.Min(offset, window.Count);
-        using var rows = connection.CreateCommand();
-        rows.CommandText = DeltaRows.CustomerRange + " ORDER BY d.seq";
+        var rows = connection.Prepared(DeltaRows.CustomerRange + " ORDER BY r.first_seq, d.id");
         rows.Parameters.AddWithValue("$k", totals.CustomerKey);
         rows.Parameters.AddWithValue("$from", from);
         rows.Parameters.AddWithValue("$to", Math.Min(window.ToSequence, from + limit));
@@ -109,7 +108,7 @@ internal static class BalanceEndpoints
         {
             return (window, null, null);
         }
-        var (buckets, tooWide) = window!.Breakdown(connection, totals.CustomerKey, granularity, totals.FirstAtUnixMs, now);
+        var (buckets, tooWide) = window!.Breakdown(connection, totals.CustomerKey, totals.AcceptedCount, granularity, totals.FirstAtUnixMs, now);
         if (tooWide is not null)
         {
             return (null, null, tooWide);

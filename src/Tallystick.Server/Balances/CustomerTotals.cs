@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Tallystick.Server.Storage;
 
 namespace Tallystick.Server.Balances;
 
@@ -21,8 +22,7 @@ internal sealed record CustomerTotals(
 {
     public static CustomerTotals? Read(SqliteConnection connection, long plane, string customerId, long checkpointSize)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, reference, first_at FROM customers WHERE plane_id = $p AND customer_id = $c";
+        var command = connection.Prepared("SELECT id, reference, first_at FROM customers WHERE plane_id = $p AND customer_id = $c");
         command.Parameters.AddWithValue("$p", plane);
         command.Parameters.AddWithValue("$c", customerId);
         long key, firstAt;
@@ -54,11 +54,10 @@ internal sealed record CustomerTotals(
 
     private static Point? Latest(SqliteConnection connection, long key, long leafBelow)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = """
+        var command = connection.Prepared("""
             SELECT first_seq + delta_count, balance_after, first_delta + delta_count - 2, receipt, accepted_at
             FROM records WHERE customer = $k AND leaf_index < $below ORDER BY first_seq DESC LIMIT 1
-            """;
+            """);
         command.Parameters.AddWithValue("$k", key);
         command.Parameters.AddWithValue("$below", leafBelow);
         using var reader = command.ExecuteReader();

@@ -1,5 +1,6 @@
 using Microsoft.Data.Sqlite;
 using Tallystick.Server.Deltas;
+using Tallystick.Server.Storage;
 
 namespace Tallystick.Server.Balances;
 
@@ -12,9 +13,9 @@ internal readonly record struct ScopeBucket(long StartMs, long EndMs, BalancePoi
 /// <summary>
 /// A <see cref="Scope"/> resolved against one customer's verified record: the sequence window
 /// [<see cref="FromSequence"/>, <see cref="ToSequence"/>) and the running totals at both ends. Every number comes
-/// from index seeks on the running totals stored with each record (records_by_time, records_by_customer), never from
-/// a scan: the balance at time T is the balance after the customer's last verified record accepted before T, because
-/// acceptance times never go backwards (per customer, time order = sequence order = log order).
+/// from seeks on the running totals stored with each record (records_by_customer), never from a scan: the balance
+/// at time T is the balance after the customer's last verified record accepted before T, because acceptance times
+/// never go backwards (per customer, time order = sequence order = log order).
 /// </summary>
 internal sealed record ScopeWindow(Scope Scope, BalancePoint Opening, BalancePoint Closing, long? StartMs, long? EndMs)
 {
@@ -51,8 +52,8 @@ internal sealed record ScopeWindow(Scope Scope, BalancePoint Opening, BalancePoi
         {
             startMs = start.ToUnixTimeMilliseconds();
             endMs = scope.End!.Value.ToUnixTimeMilliseconds();
-            opening = Min(Before(connection, totals.CustomerKey, startMs.Value), verified);
-            closing = Min(Before(connection, totals.CustomerKey, endMs.Value), verified);
+            opening = Min(Before(connection, totals.CustomerKey, totals.AcceptedCount, startMs.Value), verified);
+            closing = Min(Before(connection, totals.CustomerKey, totals.AcceptedCount, endMs.Value), verified);
         }
         if (opening.Count > closing.Count)
         {
@@ -62,12 +63,12 @@ internal sealed record ScopeWindow(Scope Scope, BalancePoint Opening, BalancePoi
     }
 
     /// <summary>
-    /// The breakdown by <paramref name="granularity"/>: one seek per bucket boundary. Open windows (all time, after a
+    /// The breakdown by <paramref name="granularity"/>: one search per bucket boundary. Open windows (all time, after a
     /// checkpoint) start at the bucket holding their first instant and end with the bucket holding
     /// <paramref name="now"/>. More than <see cref="Limits.ScopeBucketsMax"/> buckets is <c>SCOPE_TOO_WIDE</c>.
     /// </summary>
     public (List<ScopeBucket>? Buckets, ApiError? Error) Breakdown(SqliteConnection connection, long customerKey,
-        Granularity granularity, long firstAtMs, DateTimeOffset now)
+        long count, Granularity granularity, long firstAtMs, DateTimeOffset now)
     {
         var start = StartMs is { } s && Scope.IsTimeWindow
             ? DateTimeOffset.FromUnixTimeMilliseconds(s)
@@ -91,7 +92,7 @@ internal sealed record ScopeWindow(Scope Scope, BalancePoint Opening, BalancePoi
         {
             var to = i == boundaries.Count - 1
                 ? Closing
-                : Clamp(Before(connection, customerKey, boundaries[i].ToUnixTimeMilliseconds()));
+                : Clamp(Before(connection, customerKey, count, boundaries[i].ToUnixTimeMilliseconds()));
             buckets.Add(new ScopeBucket(boundaries[i - 1].ToUnixTimeMilliseconds(), boundaries[i].ToUnixTimeMilliseconds(),
                 from, to));
             from = to;
@@ -122,19 +123,51 @@ internal sealed record ScopeWindow(Scope Scope, BalancePoint Opening, BalancePoi
         _ => boundary.AddMonths(1),
     };
 
-    /// <summary>The running totals after the customer's last record accepted strictly before <paramref name="unixMs"/>
-    /// (verified or not: callers clamp to the verified point). One seek on records_by_time.</summary>
-    public static BalancePoint Before(SqliteConnection connection, long customerKey, long unixMs)
+    /// <summary>
+    /// The running totals after the customer's last record accepted strictly before <paramref name="unixMs"/>
+    /// (verified or not: callers clamp to the verified point). <paramref name="count"/> is the customer's number of
+    /// accepted deltas (sequence numbers are 0..count-1).
+    /// </summary>
+    /// <remarks>
+    /// A binary search over the customer's sequence numbers on records_by_customer, not a seek on a time index:
+    /// acceptance times never go backwards per customer, so "accepted before T" holds for a prefix of the sequence.
+    /// Each probe is one seek (the record holding a sequence number) and settles that record's whole range, so a
+    /// lookup costs at most about log2(count) seeks. A (customer, accepted_at) index would make it one seek but cost
+    /// every delta a random b-tree insert on the write path, the sequencer's most expensive operation.
+    /// </remarks>
+    public static BalancePoint Before(SqliteConnection connection, long customerKey, long count, long unixMs)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT first_seq + delta_count, balance_after FROM records
-            WHERE customer = $k AND accepted_at < $t ORDER BY accepted_at DESC, id DESC LIMIT 1
-            """;
-        command.Parameters.AddWithValue("$k", customerKey);
-        command.Parameters.AddWithValue("$t", unixMs);
-        using var reader = command.ExecuteReader();
-        return reader.Read() ? new BalancePoint(reader.GetInt64(0), ParseStored(reader.GetString(1))) : default;
+        var command = connection.Prepared("""
+            SELECT first_seq, delta_count, balance_after, accepted_at FROM records
+            WHERE customer = $k AND first_seq <= $s ORDER BY first_seq DESC LIMIT 1
+            """);
+        var k = command.Parameters.Add("$k", SqliteType.Integer);
+        var s = command.Parameters.Add("$s", SqliteType.Integer);
+        k.Value = customerKey;
+        // Invariant: every sequence number below lo is in a record accepted before T; none at or above hi is.
+        long lo = 0, hi = count;
+        var best = default(BalancePoint);
+        while (lo < hi)
+        {
+            s.Value = lo + (hi - lo) / 2;
+            using var reader = command.ExecuteReader();
+            if (!reader.Read())
+            {
+                throw new InvalidOperationException($"customer {customerKey} has no record holding sequence {s.Value}");
+            }
+            var firstSeq = reader.GetInt64(0);
+            var end = firstSeq + reader.GetInt64(1);
+            if (reader.GetInt64(3) < unixMs)
+            {
+                best = new BalancePoint(end, ParseStored(reader.GetString(2)));
+                lo = end;
+            }
+            else
+            {
+                hi = firstSeq;
+            }
+        }
+        return best;
     }
 
     private static ((BalancePoint Point, long AcceptedAtMs)?, ApiError?) FindCheckpoint(SqliteConnection connection,

@@ -15,7 +15,7 @@ internal static class DeltaRows
 
     /// <summary>
     /// A customer's deltas with sequence numbers in [$from, $to), through records_by_customer: one seek for the
-    /// record holding $from, then each record's contiguous rowid range. Bind $k, $from, $to; append ORDER BY.
+    /// record holding $from, then each record's contiguous rowid range. Bind $k, $from, $to; append ORDER BY (r.first_seq, d.id is sequence order without a sort).
     /// </summary>
     public const string CustomerRange = $"SELECT {Columns} FROM records r " +
         "JOIN deltas d ON d.id >= r.first_delta AND d.id < r.first_delta + r.delta_count " +

@@ -23,7 +23,9 @@ internal sealed partial class Sequencer
         _nextDeltaId = Scalar("SELECT coalesce(max(id), 0) + 1 FROM deltas");
         _nextRecordId = Scalar("SELECT coalesce(max(id), 0) + 1 FROM records");
         _nextCustomerKey = Scalar("SELECT coalesce(max(id), 0) + 1 FROM customers");
-        _lastAcceptedAt = Scalar("SELECT coalesce(max(accepted_at), 0) FROM records");
+        // Acceptance times never go backwards in record order, so the newest record holds the latest (one seek; there
+        // is no index on accepted_at).
+        _lastAcceptedAt = Scalar("SELECT coalesce((SELECT accepted_at FROM records ORDER BY id DESC LIMIT 1), 0)");
         var checkpoint = LatestCheckpoint() ?? SignEmptyCheckpoint();
         _tiles = TileStore.Load(_writer, null, checkpoint.Size);
         _range = _tiles.ToCompactRange(_writer, null);

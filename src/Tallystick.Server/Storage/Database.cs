@@ -34,23 +34,6 @@ internal sealed partial class Database
 
     public string ConnectionString { get; }
 
-    /// <summary>Opens a pooled connection for reads (and short administrative writes).</summary>
-    public SqliteConnection Open()
-    {
-        var connection = new SqliteConnection(ConnectionString);
-        try
-        {
-            connection.Open();
-            Execute(connection, "PRAGMA busy_timeout = 30000; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;");
-            return connection;
-        }
-        catch (SqliteException e)
-        {
-            connection.Dispose();
-            throw new StoreUnavailableException($"cannot open {FilePath}: {e.Message}", e);
-        }
-    }
-
     /// <summary>
     /// Opens the one connection the sequencer writes through, with a large page cache. Commits do not wait for the
     /// disk (<c>synchronous = NORMAL</c>): the sequencer's <c>CommitSyncer</c> fsyncs the WAL on its own thread and
@@ -110,6 +93,9 @@ internal sealed partial class Database
         // Version 1 only ever grows by new tables and indexes, so replaying every CREATE with IF NOT EXISTS brings a
         // database made by an earlier build up to date (e.g. the webhook tables) and does nothing on a current one.
         Execute(connection, Additive().Replace(ReadSchema(), "$1 IF NOT EXISTS "), transaction);
+        // Indexes an earlier build kept and this one does not: each cost every write a random b-tree insert.
+        // records_by_time: scoped balances now binary-search records_by_customer (ScopeWindow.Before).
+        Execute(connection, "DROP INDEX IF EXISTS records_by_time;", transaction);
         transaction.Commit();
     }
 
