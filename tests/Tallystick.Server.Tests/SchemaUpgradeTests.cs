@@ -29,13 +29,13 @@ public sealed class SchemaUpgradeTests : IDisposable
     {
         var expected = Objects(new Database(_dir));
         Assert.Contains("table webhook_events", expected);
-        Assert.Contains("index records_by_receipt", expected);
+        Assert.Contains("index records_by_receipt_epoch", expected);
         using (var connection = new SqliteConnection($"Data Source={Path.Combine(_dir, "tallystick.db")}"))
         {
             connection.Open();
             using var drop = connection.CreateCommand();
             drop.CommandText = "DROP TABLE webhook_events; DROP TABLE period_checkpoints; " +
-                "DROP INDEX records_by_receipt;";
+                "DROP INDEX records_by_receipt_epoch;";
             drop.ExecuteNonQuery();
         }
         SqliteConnection.ClearAllPools();
@@ -48,7 +48,7 @@ public sealed class SchemaUpgradeTests : IDisposable
     }
 
     [Fact]
-    public void Reopen_DatabaseWithRetiredTimeIndex_DropsIt()
+    public void Reopen_DatabaseWithRetiredIndexes_DropsThem()
     {
         var expected = Objects(new Database(_dir));
         Assert.DoesNotContain("index records_by_time", expected);
@@ -56,7 +56,8 @@ public sealed class SchemaUpgradeTests : IDisposable
         {
             connection.Open();
             using var create = connection.CreateCommand();
-            create.CommandText = "CREATE INDEX records_by_time ON records (customer, accepted_at);";
+            create.CommandText = "CREATE INDEX records_by_time ON records (customer, accepted_at); " +
+                "CREATE INDEX records_by_receipt ON records (substr(receipt, 1, 8));";
             create.ExecuteNonQuery();
         }
         SqliteConnection.ClearAllPools();

@@ -95,7 +95,8 @@ internal sealed partial class Database
         Execute(connection, Additive().Replace(ReadSchema(), "$1 IF NOT EXISTS "), transaction);
         // Indexes an earlier build kept and this one does not: each cost every write a random b-tree insert.
         // records_by_time: scoped balances now binary-search records_by_customer (ScopeWindow.Before).
-        Execute(connection, "DROP INDEX IF EXISTS records_by_time;", transaction);
+        // records_by_receipt (the receipt prefix alone): replaced by records_by_receipt_epoch (Deltas/ReceiptIndex.cs).
+        Execute(connection, "DROP INDEX IF EXISTS records_by_time; DROP INDEX IF EXISTS records_by_receipt;", transaction);
         transaction.Commit();
     }
 

@@ -31,7 +31,7 @@ internal sealed record ResolvedRoot(string Kind, byte[] Root, long TenantId, lon
 
 /// <summary>
 /// Resolves a public proof root, one method per kind of root, each one indexed lookup: receipt roots now
-/// (<c>records_by_receipt</c>); period-checkpoint roots plug in as a second method tried in <see cref="Resolve"/>.
+/// (<c>records_by_receipt_epoch</c>); period-checkpoint roots plug in as a second method tried in <see cref="Resolve"/>.
 /// Every well-formed root costs the same lookups whether it exists or not (no cache, no early exit), so timing shows
 /// no more than one database lookup does.
 /// </summary>
@@ -67,9 +67,13 @@ internal static class VerifiableRoot
             SELECT p.tenant_id, c.reference, r.leaf_index, r.first_delta, r.delta_count, r.net_units, r.balance_after,
                    r.accepted_at
             FROM records r JOIN customers c ON c.id = r.customer JOIN planes p ON p.id = r.plane_id
-            WHERE substr(r.receipt, 1, 8) = substr($root, 1, 8) AND r.receipt = $root ORDER BY r.id LIMIT 1
+            WHERE r.id = $id
             """;
-        command.Parameters.AddWithValue("$root", root);
+        if (ReceiptIndex.FindRecord(connection, transaction, root) is not { } recordId)
+        {
+            return null;
+        }
+        command.Parameters.AddWithValue("$id", recordId);
         long tenantId, leafIndex, firstDelta, netUnits, acceptedAt;
         int count;
         byte[] reference;
