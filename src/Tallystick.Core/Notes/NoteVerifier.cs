@@ -2,8 +2,6 @@ using System.Buffers.Binary;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using Org.BouncyCastle.Crypto.Parameters;
-using Org.BouncyCastle.Crypto.Signers;
 
 namespace Tallystick.Notes;
 
@@ -24,13 +22,13 @@ public sealed class NoteVerifier
     /// <summary>Length of an Ed25519 signature.</summary>
     internal const int SignatureSize = 64;
 
-    private readonly Ed25519PublicKeyParameters publicKey;
+    private readonly Ed25519Verification signatures;
 
     internal NoteVerifier(string name, uint keyId, byte[] publicKey)
     {
         Name = name;
         KeyId = keyId;
-        this.publicKey = new Ed25519PublicKeyParameters(publicKey, 0);
+        signatures = new Ed25519Verification(publicKey);
         var encoded = new byte[1 + KeySize];
         encoded[0] = AlgorithmEd25519;
         publicKey.CopyTo(encoded, 1);
@@ -99,17 +97,7 @@ public sealed class NoteVerifier
 
     /// <summary>Checks an Ed25519 signature over <paramref name="message"/>; false for any malformed
     /// signature.</summary>
-    internal bool Verify(byte[] message, byte[] signature)
-    {
-        if (signature.Length != SignatureSize)
-        {
-            return false;
-        }
-        var verifier = new Ed25519Signer();
-        verifier.Init(false, publicKey);
-        verifier.BlockUpdate(message, 0, message.Length);
-        return verifier.VerifySignature(signature);
-    }
+    internal bool Verify(byte[] message, byte[] signature) => signatures.Verify(message, signature);
 
     /// <summary>Validates the name, key ID and key fields shared by vkeys and private keys. The messages never
     /// include the key bytes, because for a private key they are the secret.</summary>
