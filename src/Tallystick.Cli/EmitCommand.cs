@@ -206,7 +206,8 @@ internal static class EmitCommand
     private static void WriteBatch(Output output, BatchEmitResult result)
     {
         var summary = $"{result.Results.Count} deltas: {result.TotalQueued} queued, {result.TotalFailed} failed " +
-            $"({result.Efficiency.EstimatedSlots} records for {result.Efficiency.UniqueCustomers} customers)";
+            $"({DeriveCommand.Count(result.Efficiency.EstimatedSlots, "record")} for " +
+            $"{DeriveCommand.Count(result.Efficiency.UniqueCustomers, "customer")})";
         Output.Line(result.TotalFailed == 0 ? summary : output.Red(summary));
         var failed = new Table("item", "customer", "error", "field", "message").AlignRight(0);
         foreach (var item in result.Results.Where(IsFailed))
