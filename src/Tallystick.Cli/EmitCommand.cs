@@ -183,7 +183,7 @@ internal static class EmitCommand
                     progress.Report(answers.Sum(a => a.Results.Count));
                 }
             }
-            catch (TallyApiException)
+            catch (Exception e) when (e is TallyApiException or OperationCanceledException)
             {
                 progress.Dispose();
                 Output.Error($"stopped after {answers.Sum(a => a.Results.Count)} of {deltas.Count} deltas; rerun " +

@@ -110,8 +110,7 @@ internal sealed partial class ScopeOptions
         Granularity = scope.Granularity,
     };
 
-    /// <summary>Parses a CLI amount with the wire's number rules (at most 8 fraction digits, no exponent needed).
-    /// </summary>
+    /// <summary>Parses a CLI amount with the wire's number rules (a JSON number, at most 8 fraction digits).</summary>
     public static Amount? ParseAmount(string text) => Amount.TryParse(text.Trim(), out var amount) ? amount : null;
 
     private void Validate(CommandResult result)
