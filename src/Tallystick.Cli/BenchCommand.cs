@@ -70,7 +70,8 @@ internal static class BenchCommand
     private static void Check(System.CommandLine.Parsing.CommandResult result, Option<int> option, int min, int max)
     {
         // Only given values are checked: a validator sees 0, not the default, for an option left out.
-        if (result.GetResult(option) is not null && result.GetValue(option) is var value && (value < min || value > max))
+        if (result.GetResult(option) is not null && result.GetValue(option) is var value &&
+            (value < min || value > max))
         {
             result.AddError($"{option.Name} must be from {min} to {max}");
         }
@@ -114,7 +115,8 @@ internal static class BenchCommand
                         await stopping.CancelAsync();
                     }
                 }
-                catch (OperationCanceledException) when (stopping.IsCancellationRequested && !cancel.IsCancellationRequested)
+                catch (OperationCanceledException)
+                    when (stopping.IsCancellationRequested && !cancel.IsCancellationRequested)
                 {
                     // Cut short by another worker's stop: neither a latency nor a failure of its own.
                 }
@@ -141,14 +143,17 @@ internal static class BenchCommand
             await client.EmitAsync(Delta(0), cancellationToken: cancel);
             return 1;
         }
-        var result = await client.EmitBatchAsync(Enumerable.Range(0, plan.Batch).Select(Delta), cancellationToken: cancel);
+        var result = await client.EmitBatchAsync(Enumerable.Range(0, plan.Batch).Select(Delta),
+            cancellationToken: cancel);
         return result.TotalQueued;
     }
 
     /// <summary>Nearest-rank percentile of sorted values: the smallest value with at least q of them at or below.
     /// </summary>
     public static double Percentile(double[] sorted, double q) =>
-        sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+        sorted.Length == 0
+            ? double.NaN
+            : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
 
     private static void Write(Output output, BenchPlan plan, BenchReport report, Uri url)
     {

@@ -15,9 +15,9 @@ internal static class CheckpointCommands
     {
         var customer = new Argument<string>("customer") { Description = "The customer id." };
         var scope = new ScopeOptions(full: false);
-        var command = new Command("checkpoint", "Commit a period checkpoint over a customer's verified deltas (all, or " +
-            "a time window) and print its proof root and token. Exit 0, 1 refused, 2 usage, 4 server unreachable or " +
-            "key refused.")
+        var command = new Command("checkpoint", "Commit a period checkpoint over a customer's verified deltas " +
+            "(all, or a time window) and print its proof root and token. Exit 0, 1 refused, 2 usage, 4 server " +
+            "unreachable or key refused.")
         {
             customer,
         };

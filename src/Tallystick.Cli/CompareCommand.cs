@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using Tallystick.Wire;
 
@@ -14,66 +15,23 @@ internal static class CompareCommand
 {
     public static Command Create(ServerConnection connection)
     {
-        var customer = new Argument<string>("customer") { Description = "The customer id." };
-        var yours = new Option<string?>("--balance") { Description = "Your balance for the window." };
-        var theirs = new Option<string?>("--their-balance") { Description = "The counterparty's balance." };
-        var absolute = new Option<string?>("--tolerance-absolute")
-        {
-            Description = "Largest absolute difference that still agrees (default: the tenant's, else exact).",
-        };
-        var relative = new Option<string?>("--tolerance-relative")
-        {
-            Description = "Largest difference as a fraction of the verified balance (0.01 = 1%).",
-        };
-        var records = new Option<string?>("--records")
-        {
-            Description = "Your view of the window's deltas: a .json array or JSON Lines of " +
-                "{\"referenceId\", \"amount\", \"time\"?}.",
-        };
-        var theirRecords = new Option<string?>("--their-records") { Description = "The counterparty's view (as --records)." };
-        var scope = new ScopeOptions(full: true);
+        var o = new CompareOptions();
         var command = new Command("compare", "Compare balances and record views with the verified record. Exit 0 " +
             "agree, 3 mismatch, 1 refused, 2 usage, 4 server unreachable or key refused.")
         {
-            customer, yours, theirs, absolute, relative, records, theirRecords,
+            o.Customer, o.Yours, o.Theirs, o.Absolute, o.Relative, o.Records, o.TheirRecords,
         };
-        scope.AddTo(command);
+        o.Scope.AddTo(command);
         connection.AddTo(command);
-        command.Validators.Add(result =>
-        {
-            if (result.GetValue(yours) is null && result.GetValue(theirs) is null && result.GetValue(records) is null &&
-                result.GetValue(theirRecords) is null)
-            {
-                result.AddError("give --balance, --their-balance, --records or --their-records");
-            }
-            foreach (var option in new[] { yours, theirs, absolute, relative })
-            {
-                if (result.GetValue(option) is { } text && ScopeOptions.ParseAmount(text) is null)
-                {
-                    result.AddError($"{option.Name} '{text}' is not a number with at most 8 fraction digits");
-                }
-            }
-        });
+        command.Validators.Add(o.Validate);
         command.SetAction((parse, cancel) =>
         {
-            var (mine, problem) = ReadRecords(parse.GetValue(records));
-            var (other, otherProblem) = ReadRecords(parse.GetValue(theirRecords));
-            if ((problem ?? otherProblem) is { } unreadable)
+            var (request, unreadable) = o.Request(parse);
+            if (request is null)
             {
-                Output.Error(unreadable);
+                Output.Error(unreadable!);
                 return Task.FromResult(TallyCommands.ExitUsage);
             }
-            var tolerance = parse.GetValue(absolute) is null && parse.GetValue(relative) is null ? null
-                : new CompareTolerance { Absolute = Amount(parse.GetValue(absolute)), Relative = Amount(parse.GetValue(relative)) };
-            var request = ScopeOptions.ApplyTo(new CompareRequest
-            {
-                CustomerId = parse.GetValue(customer),
-                YourBalance = Amount(parse.GetValue(yours)),
-                TheirBalance = Amount(parse.GetValue(theirs)),
-                Tolerance = tolerance,
-                YourRecords = mine,
-                TheirRecords = other,
-            }, scope.Read(parse, TimeProvider.System.GetUtcNow()));
             return connection.RunAsync(parse, async (client, output) =>
             {
                 var result = await client.CompareAsync(request, cancel);
@@ -94,13 +52,8 @@ internal static class CompareCommand
     /// <summary>Every balance within the tolerance (exact when none applies) and no record-level discrepancy.
     /// </summary>
     public static bool Agrees(CompareResult result) =>
-        result.Match || (result.WithinTolerance && result.DiscrepancyCounts.Keys.All(kind => kind == "balance_differs"));
-
-    private static (List<CompareRecord>? Records, string? Problem) ReadRecords(string? path) =>
-        path is null ? (null, null) : JsonItemsFile.Read(path, WireJson.Default.CompareRecord, "records",
-            Limits.CompareRecordsMax);
-
-    private static Amount? Amount(string? text) => text is null ? null : ScopeOptions.ParseAmount(text);
+        result.Match ||
+        (result.WithinTolerance && result.DiscrepancyCounts.Keys.All(kind => kind == "balance_differs"));
 
     private static void Write(Output output, CompareResult result)
     {
@@ -113,13 +66,13 @@ internal static class CompareCommand
             ("verified", $"{result.NeutralBalance} ({DeriveCommand.Count(result.DeltaCount, "delta")})"),
             ("yours", Side(result.YourBalance, result.YourDifference)),
             ("theirs", Side(result.TheirBalance, result.TheirDifference)),
-            ("records", result.Records is { } r ? $"ledger {r.Ledger}, yours {Text(r.Yours)}, theirs {Text(r.Theirs)}, " +
-                $"confirmed {Text(result.Confirmed)}" : null),
+            ("records", result.Records is { } r
+                ? $"ledger {r.Ledger}, yours {Text(r.Yours)}, theirs {Text(r.Theirs)}, " +
+                    $"confirmed {Text(result.Confirmed)}"
+                : null),
             ("window", DeriveCommand.Describe(result.Window)),
             ("checkpoint", $"size {result.Checkpoint.Size}, root {result.Checkpoint.RootHash}"),
-            ("diverges", result.FirstDivergence is { } d ? $"{d.Kind} at sequence {Text(d.SequenceNumber)}" +
-                (d.ReferenceId is null ? "" : $", referenceId {d.ReferenceId}") + (d.Party is null ? "" : $" ({d.Party})")
-                : null));
+            ("diverges", result.FirstDivergence is { } d ? Describe(d) : null));
         if (result.Breakdown is { Count: > 0 } breakdown)
         {
             Output.Line();
@@ -139,13 +92,100 @@ internal static class CompareCommand
         table.Write();
         if (result.DiscrepanciesTruncated)
         {
-            Output.Line($"first {result.Discrepancies.Count} of {result.DiscrepancyCounts.Values.Sum()} discrepancies " +
-                "(--json has the counts per kind)");
+            Output.Line($"first {result.Discrepancies.Count} of {result.DiscrepancyCounts.Values.Sum()} " +
+                "discrepancies (--json has the counts per kind)");
         }
     }
+
+    private static string Describe(Divergence d) =>
+        $"{d.Kind} at sequence {Text(d.SequenceNumber)}" +
+        (d.ReferenceId is null ? "" : $", referenceId {d.ReferenceId}") + (d.Party is null ? "" : $" ({d.Party})");
 
     private static string? Side(Amount? balance, Amount? difference) =>
         balance is { } b ? $"{b} (difference {difference})" : null;
 
     private static string Text(long? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
+
+    private sealed class CompareOptions
+    {
+        public Argument<string> Customer { get; } = new("customer") { Description = "The customer id." };
+
+        public Option<string?> Yours { get; } = new("--balance") { Description = "Your balance for the window." };
+
+        public Option<string?> Theirs { get; } = new("--their-balance")
+        {
+            Description = "The counterparty's balance.",
+        };
+
+        public Option<string?> Absolute { get; } = new("--tolerance-absolute")
+        {
+            Description = "Largest absolute difference that still agrees (default: the tenant's, else exact).",
+        };
+
+        public Option<string?> Relative { get; } = new("--tolerance-relative")
+        {
+            Description = "Largest difference as a fraction of the verified balance (0.01 = 1%).",
+        };
+
+        public Option<string?> Records { get; } = new("--records")
+        {
+            Description = "Your view of the window's deltas: a .json array or JSON Lines of " +
+                "{\"referenceId\", \"amount\", \"time\"?}.",
+        };
+
+        public Option<string?> TheirRecords { get; } = new("--their-records")
+        {
+            Description = "The counterparty's view (as --records).",
+        };
+
+        public ScopeOptions Scope { get; } = new(full: true);
+
+        public void Validate(CommandResult result)
+        {
+            if (result.GetValue(Yours) is null && result.GetValue(Theirs) is null && result.GetValue(Records) is null &&
+                result.GetValue(TheirRecords) is null)
+            {
+                result.AddError("give --balance, --their-balance, --records or --their-records");
+            }
+            foreach (var option in new[] { Yours, Theirs, Absolute, Relative })
+            {
+                if (result.GetValue(option) is { } text && ScopeOptions.ParseAmount(text) is null)
+                {
+                    result.AddError($"{option.Name} '{text}' is not a number with at most 8 fraction digits");
+                }
+            }
+        }
+
+        /// <summary>The request (valid after <see cref="Validate"/> passed), or why a records file cannot be read.
+        /// </summary>
+        public (CompareRequest? Request, string? Problem) Request(ParseResult parse)
+        {
+            var (mine, problem) = ReadRecords(parse.GetValue(Records));
+            var (other, otherProblem) = ReadRecords(parse.GetValue(TheirRecords));
+            if ((problem ?? otherProblem) is { } unreadable)
+            {
+                return (null, unreadable);
+            }
+            var (absolute, relative) = (Amount(parse.GetValue(Absolute)), Amount(parse.GetValue(Relative)));
+            var request = new CompareRequest
+            {
+                CustomerId = parse.GetValue(Customer),
+                YourBalance = Amount(parse.GetValue(Yours)),
+                TheirBalance = Amount(parse.GetValue(Theirs)),
+                Tolerance = absolute is null && relative is null
+                    ? null
+                    : new CompareTolerance { Absolute = absolute, Relative = relative },
+                YourRecords = mine,
+                TheirRecords = other,
+            };
+            return (ScopeOptions.ApplyTo(request, Scope.Read(parse, TimeProvider.System.GetUtcNow())), null);
+        }
+
+        private static (List<CompareRecord>? Records, string? Problem) ReadRecords(string? path) =>
+            path is null
+                ? (null, null)
+                : JsonItemsFile.Read(path, WireJson.Default.CompareRecord, "records", Limits.CompareRecordsMax);
+
+        private static Amount? Amount(string? text) => text is null ? null : ScopeOptions.ParseAmount(text);
+    }
 }

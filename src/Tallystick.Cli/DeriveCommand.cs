@@ -50,7 +50,9 @@ internal static class DeriveCommand
             ("verified", Count(result.DeltaCount, "delta")),
             ("pending", $"{Count(result.PendingCount, "delta")}, {result.PendingAmount}"),
             ("window", Describe(result.Window)),
-            ("checkpoint", result.Checkpoint is { } c ? $"size {c.Size}, root {c.RootHash}, signed {c.SignedAt}" : null));
+            ("checkpoint", result.Checkpoint is { } c
+                ? $"size {c.Size}, root {c.RootHash}, signed {c.SignedAt}"
+                : null));
         if (result.Breakdown is { Count: > 0 } breakdown)
         {
             Output.Line();

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Text.Json;
 using Tallystick.Client;
@@ -22,93 +23,30 @@ internal static class EmitCommand
 
     public static Command Create(ServerConnection connection)
     {
-        var customer = new Argument<string?>("customer") { Description = "The customer id.", Arity = ArgumentArity.ZeroOrOne };
-        var amount = new Argument<string?>("amount")
-        {
-            Description = "The delta: non-zero, at most 8 fraction digits; negative debits.",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
-        var reason = new Option<string?>("--reason") { Description = "Audit text (1–500 characters)." };
-        var referenceId = new Option<string?>("--reference-id")
-        {
-            Description = "Your correlation id: a repeated (customer, referenceId) is recorded once.",
-        };
-        var metadata = new Option<string?>("--metadata") { Description = "A JSON object stored with the delta." };
-        var idempotencyKey = new Option<string?>("--idempotency-key")
-        {
-            Description = "The Idempotency-Key (default: a fresh UUID). For --file, rerunning with the same key and " +
-                "file finishes an interrupted run without recording anything twice.",
-        };
-        var wait = new Option<bool>("--wait") { Description = "Wait until the record is VERIFIED (single emit)." };
-        var timeout = new Option<int?>("--timeout") { Description = "Seconds --wait waits (default 60)." };
-        var file = new Option<string?>("--file")
-        {
-            Description = "Emit every delta of a file instead: .json (an array, or {\"deltas\": [...]}) or JSON " +
-                "Lines (one {\"customerId\",\"delta\",\"reason\",…} object per line).",
-        };
+        var o = new EmitOptions();
         var command = new Command("emit", "Record a delta, or a file of deltas. Exit 0 recorded, 1 refused (a file: " +
             "any item refused), 2 usage, 4 server unreachable or key refused.")
         {
-            customer, amount, reason, referenceId, metadata, idempotencyKey, wait, timeout, file,
+            o.Customer, o.Amount, o.Reason, o.ReferenceId, o.Metadata, o.IdempotencyKey, o.Wait, o.Timeout, o.File,
         };
         connection.AddTo(command);
-        command.Validators.Add(result =>
-        {
-            var single = result.GetValue(customer) is not null || result.GetValue(amount) is not null;
-            if (result.GetValue(file) is not null)
-            {
-                if (single || result.GetValue(reason) is not null || result.GetValue(referenceId) is not null ||
-                    result.GetValue(metadata) is not null || result.GetValue(wait))
-                {
-                    result.AddError("--file takes every field from the file: give no CUSTOMER, AMOUNT, --reason, " +
-                        "--reference-id, --metadata or --wait");
-                }
-                return;
-            }
-            if (result.GetValue(customer) is null || result.GetValue(amount) is null || result.GetValue(reason) is null)
-            {
-                result.AddError("give CUSTOMER AMOUNT --reason R, or --file FILE");
-            }
-            else if (ScopeOptions.ParseAmount(result.GetValue(amount)!) is null)
-            {
-                result.AddError($"AMOUNT '{result.GetValue(amount)}' is not a number with at most 8 fraction digits");
-            }
-            if (result.GetValue(timeout) is <= 0)
-            {
-                result.AddError("--timeout must be positive");
-            }
-        });
+        command.Validators.Add(o.Validate);
         command.SetAction((parse, cancel) =>
         {
-            var key = parse.GetValue(idempotencyKey);
-            if (parse.GetValue(file) is { } path)
+            var key = parse.GetValue(o.IdempotencyKey);
+            if (parse.GetValue(o.File) is { } path)
             {
                 return connection.RunAsync(parse, (client, output) => EmitFile(client, output, path, key, cancel));
             }
-            JsonElement? meta = null;
-            if (parse.GetValue(metadata) is { } text)
+            TimeSpan? wait = null;
+            if (parse.GetValue(o.Wait))
             {
-                try
-                {
-                    using var document = JsonDocument.Parse(text);
-                    meta = document.RootElement.Clone();
-                }
-                catch (JsonException e)
-                {
-                    Output.Error($"--metadata is not JSON: {e.Message}");
-                    return Task.FromResult(TallyCommands.ExitUsage);
-                }
+                wait = parse.GetValue(o.Timeout) is { } seconds
+                    ? TimeSpan.FromSeconds(seconds)
+                    : TallyClient.DefaultWaitTimeout;
             }
-            var request = new EmitRequest
-            {
-                CustomerId = parse.GetValue(customer)!,
-                Delta = ScopeOptions.ParseAmount(parse.GetValue(amount)!)!.Value,
-                Reason = parse.GetValue(reason)!,
-                ReferenceId = parse.GetValue(referenceId),
-                Metadata = meta,
-            };
-            var waitFor = parse.GetValue(wait) ? TimeSpan.FromSeconds(parse.GetValue(timeout) ?? 60) : (TimeSpan?)null;
-            return connection.RunAsync(parse, (client, output) => EmitOne(client, output, request, key, waitFor, cancel));
+            var request = o.Request(parse);
+            return connection.RunAsync(parse, (client, output) => EmitOne(client, output, request, key, wait, cancel));
         });
         return command;
     }
@@ -258,5 +196,108 @@ internal static class EmitCommand
                     $"{slots} records",
             },
         };
+    }
+
+    private sealed class EmitOptions
+    {
+        public Argument<string?> Customer { get; } = new("customer")
+        {
+            Description = "The customer id.", Arity = ArgumentArity.ZeroOrOne,
+        };
+
+        public Argument<string?> Amount { get; } = new("amount")
+        {
+            Description = "The delta: non-zero, at most 8 fraction digits; negative debits.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+
+        public Option<string?> Reason { get; } = new("--reason") { Description = "Audit text (1–500 characters)." };
+
+        public Option<string?> ReferenceId { get; } = new("--reference-id")
+        {
+            Description = "Your correlation id: a repeated (customer, referenceId) is recorded once.",
+        };
+
+        public Option<string?> Metadata { get; } = new("--metadata")
+        {
+            Description = "A JSON object stored with the delta.",
+        };
+
+        public Option<string?> IdempotencyKey { get; } = new("--idempotency-key")
+        {
+            Description = "The Idempotency-Key (default: a fresh UUID). For --file, rerunning with the same key and " +
+                "file finishes an interrupted run without recording anything twice.",
+        };
+
+        public Option<bool> Wait { get; } = new("--wait")
+        {
+            Description = "Wait until the record is VERIFIED (single emit).",
+        };
+
+        public Option<int?> Timeout { get; } = new("--timeout")
+        {
+            Description = $"Seconds --wait waits (default {TallyClient.DefaultWaitTimeout.TotalSeconds}).",
+        };
+
+        public Option<string?> File { get; } = new("--file")
+        {
+            Description = "Emit every delta of a file instead: .json (an array, or {\"deltas\": [...]}) or JSON " +
+                "Lines (one {\"customerId\",\"delta\",\"reason\",…} object per line).",
+        };
+
+        public void Validate(CommandResult result)
+        {
+            if (result.GetValue(File) is not null)
+            {
+                if (result.GetValue(Customer) is not null || result.GetValue(Amount) is not null ||
+                    result.GetValue(Reason) is not null || result.GetValue(ReferenceId) is not null ||
+                    result.GetValue(Metadata) is not null || result.GetValue(Wait))
+                {
+                    result.AddError("--file takes every field from the file: give no CUSTOMER, AMOUNT, --reason, " +
+                        "--reference-id, --metadata or --wait");
+                }
+                return;
+            }
+            if (result.GetValue(Customer) is null || result.GetValue(Amount) is not { } amount ||
+                result.GetValue(Reason) is null)
+            {
+                result.AddError("give CUSTOMER AMOUNT --reason R, or --file FILE");
+            }
+            else if (ScopeOptions.ParseAmount(amount) is null)
+            {
+                result.AddError($"AMOUNT '{amount}' is not a number with at most 8 fraction digits");
+            }
+            if (result.GetValue(Metadata) is { } metadata && ParseMetadata(metadata).Problem is { } problem)
+            {
+                result.AddError($"--metadata is not JSON: {problem}");
+            }
+            if (result.GetValue(Timeout) is <= 0)
+            {
+                result.AddError("--timeout must be positive");
+            }
+        }
+
+        /// <summary>The single delta; valid after <see cref="Validate"/> passed.</summary>
+        public EmitRequest Request(ParseResult parse) => new()
+        {
+            CustomerId = parse.GetValue(Customer)!,
+            Delta = ScopeOptions.ParseAmount(parse.GetValue(Amount)!)!.Value,
+            Reason = parse.GetValue(Reason)!,
+            ReferenceId = parse.GetValue(ReferenceId),
+            Metadata = parse.GetValue(Metadata) is { } metadata ? ParseMetadata(metadata).Value : null,
+        };
+
+        private static (JsonElement? Value, string? Problem) ParseMetadata(string text)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(text);
+                return (document.RootElement.Clone(), null);
+            }
+            catch (JsonException e)
+            {
+                return (null, e.Message);
+            }
+        }
     }
 }

@@ -70,7 +70,8 @@ internal static class LogCheckpointCommand
         return command;
     }
 
-    private static async Task<(string? Note, (string Message, int Exit)? Failure)> Fetch(Uri url, CancellationToken cancel)
+    private static async Task<(string? Note, (string Message, int Exit)? Failure)> Fetch(Uri url,
+        CancellationToken cancel)
     {
         var address = new Uri(new Uri(url.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/"), "log/checkpoint");
         using var http = new HttpClient { Timeout = RequestTimeout, MaxResponseContentBufferSize = NoteBytesMax };
