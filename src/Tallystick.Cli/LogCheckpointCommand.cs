@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Net.Http.Headers;
+using Tallystick.Client;
 using Tallystick.Notes;
 
 namespace Tallystick.Cli;
@@ -60,18 +62,23 @@ internal static class LogCheckpointCommand
                 }
             }
             var (note, failure) = await Fetch(url, cancel);
-            if (note is null)
+            if (failure is { } f)
             {
-                Output.Error(failure!.Value.Message);
-                return failure.Value.Exit;
+                Output.Error(f.Message);
+                if (output.Json)
+                {
+                    ServerConnection.WriteErrorJson(f.Exit, f.Code, f.Kind, f.Message, f.HttpStatus);
+                }
+                return f.Exit;
             }
-            return Show(output, note, verifier, parse.GetValue(origin) ?? verifier?.Name);
+            return Show(output, note!, verifier, parse.GetValue(origin) ?? verifier?.Name);
         });
         return command;
     }
 
-    private static async Task<(string? Note, (string Message, int Exit)? Failure)> Fetch(Uri url,
-        CancellationToken cancel)
+    private sealed record FetchFailure(string Message, int Exit, string Code, TallyErrorKind Kind, int? HttpStatus);
+
+    private static async Task<(string? Note, FetchFailure? Failure)> Fetch(Uri url, CancellationToken cancel)
     {
         var address = new Uri(new Uri(url.GetLeftPart(UriPartial.Path).TrimEnd('/') + "/"), "log/checkpoint");
         using var http = new HttpClient { Timeout = RequestTimeout, MaxResponseContentBufferSize = NoteBytesMax };
@@ -80,18 +87,21 @@ internal static class LogCheckpointCommand
         {
             using var response = await http.GetAsync(address, cancel);
             var body = await response.Content.ReadAsStringAsync(cancel);
+            var status = (int)response.StatusCode;
             return response.IsSuccessStatusCode
                 ? (body, null)
-                : (null, ($"GET {address} answered {(int)response.StatusCode}", TallyCommands.ExitFailed));
+                : (null, new FetchFailure($"GET {address} answered {status}", TallyCommands.ExitFailed,
+                    "HTTP_" + status.ToString(CultureInfo.InvariantCulture), TallyErrorKind.Other, status));
         }
         catch (HttpRequestException e)
         {
-            return (null, ($"cannot reach {url}: {e.Message}", TallyCommands.ExitUnreachable));
+            return (null, new FetchFailure($"cannot reach {url}: {e.Message}", TallyCommands.ExitUnreachable,
+                "NETWORK_ERROR", TallyErrorKind.Network, null));
         }
         catch (TaskCanceledException) when (!cancel.IsCancellationRequested)
         {
-            return (null, ($"cannot reach {url}: no answer within {RequestTimeout.TotalSeconds:0} s",
-                TallyCommands.ExitUnreachable));
+            return (null, new FetchFailure($"cannot reach {url}: no answer within {RequestTimeout.TotalSeconds:0} s",
+                TallyCommands.ExitUnreachable, "TIMEOUT", TallyErrorKind.Timeout, null));
         }
     }
 
@@ -131,8 +141,8 @@ internal static class LogCheckpointCommand
             Output.Line(verifier is null
                 ? "checkpoint (signature not checked: give --log-key VKEY to verify it)"
                 : output.Green("VERIFIED") + $": checkpoint signed by {verifier.Name}+{verifier.KeyId:x8}");
-            Output.Fields(("origin", checkpoint.Origin), ("size", checkpoint.Size.ToString(
-                System.Globalization.CultureInfo.InvariantCulture)),
+            Output.Fields(("origin", checkpoint.Origin),
+                ("size", checkpoint.Size.ToString(CultureInfo.InvariantCulture)),
                 ("root", "0x" + Convert.ToHexStringLower(checkpoint.RootHash)),
                 ("signers", string.Join(", ", Signers(note))));
         }

@@ -128,31 +128,38 @@ internal sealed class ServerConnection
     }
 
     /// <summary>The error as one JSON document on stdout, so a script reading <c>--json</c> always gets JSON.</summary>
-    public static void WriteErrorJson(TallyApiException e, int exit) => Output.WriteJson(writer =>
+    public static void WriteErrorJson(TallyApiException e, int exit) =>
+        WriteErrorJson(exit, e.Code, e.Kind, e.Message, e.HttpStatus, writer =>
+        {
+            if (e.Field is not null)
+            {
+                writer.WriteString("field", e.Field);
+            }
+            if (e.RetryAfter is { } retryAfter)
+            {
+                writer.WriteNumber("retryAfterSeconds", Math.Ceiling(retryAfter.TotalSeconds));
+            }
+            if (e.RequestId is not null)
+            {
+                writer.WriteString("requestId", e.RequestId);
+            }
+        });
+
+    public static void WriteErrorJson(int exit, string code, TallyErrorKind kind, string message, int? httpStatus,
+        Action<System.Text.Json.Utf8JsonWriter>? more = null) => Output.WriteJson(writer =>
     {
         writer.WriteStartObject();
         writer.WriteBoolean("success", false);
         writer.WriteNumber("exitCode", exit);
         writer.WriteStartObject("error");
-        writer.WriteString("code", e.Code);
-        writer.WriteString("kind", e.Kind.ToString());
-        writer.WriteString("message", e.Message);
-        if (e.HttpStatus is { } status)
+        writer.WriteString("code", code);
+        writer.WriteString("kind", kind.ToString());
+        writer.WriteString("message", message);
+        if (httpStatus is { } status)
         {
             writer.WriteNumber("httpStatus", status);
         }
-        if (e.Field is not null)
-        {
-            writer.WriteString("field", e.Field);
-        }
-        if (e.RetryAfter is { } retryAfter)
-        {
-            writer.WriteNumber("retryAfterSeconds", Math.Ceiling(retryAfter.TotalSeconds));
-        }
-        if (e.RequestId is not null)
-        {
-            writer.WriteString("requestId", e.RequestId);
-        }
+        more?.Invoke(writer);
         writer.WriteEndObject();
         writer.WriteEndObject();
     });

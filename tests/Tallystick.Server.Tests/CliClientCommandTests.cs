@@ -54,17 +54,19 @@ public sealed class CliClientCommandTests(RunningServer server) : IClassFixture<
     }
 
     [Fact]
-    public async Task UnreachableServer_Exits4()
+    public async Task UnreachableServer_Exits4_JsonErrorDocument()
     {
         var url = $"http://127.0.0.1:{ClosedPort()}/";
 
         var derive = await CliTests.Tally("derive", "anyone", "--url", url, "--api-key", RunningServer.AcmeTest);
-        var log = await CliTests.Tally("log", "checkpoint", "--url", url);
+        var log = await CliTests.Tally("log", "checkpoint", "--url", url, "--json");
 
         Assert.Equal(4, derive.Exit);
         Assert.Contains($"cannot reach {url}: NETWORK_ERROR", derive.Error, StringComparison.Ordinal);
         Assert.Equal(4, log.Exit);
         Assert.Contains($"cannot reach {url}", log.Error, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(log.Output);
+        Assert.Equal("NETWORK_ERROR", json.RootElement.GetProperty("error").GetProperty("code").GetString());
     }
 
     [Fact]
