@@ -11,4 +11,4 @@ if (parse.Errors.Count > 0)
     Console.Error.WriteLine("Run 'tally --help' for usage.");
     return TallyCommands.ExitUsage;
 }
-return parse.Invoke();
+return await parse.InvokeAsync();

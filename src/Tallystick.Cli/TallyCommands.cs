@@ -6,25 +6,37 @@ using Tallystick.Server.TransparencyLog;
 namespace Tallystick.Cli;
 
 /// <summary>
-/// The <c>tally</c> command tree. Exit codes: 0 success, 1 the operation failed (e.g. nothing to revoke),
-/// 2 invalid usage or configuration.
+/// The <c>tally</c> command tree. Exit codes (docs/cli.md): 0 success, 1 the operation failed (e.g. nothing to revoke,
+/// the server refused the request), 2 invalid usage or configuration, 3 a compare mismatch or a checkpoint that does
+/// not verify, 4 the server cannot be reached, does not answer, is unavailable or refuses the API key.
 /// </summary>
 internal static class TallyCommands
 {
     public const int ExitOk = 0;
     public const int ExitFailed = 1;
     public const int ExitUsage = 2;
+    public const int ExitMismatch = 3;
+    public const int ExitUnreachable = 4;
 
     public static RootCommand Root()
     {
-        var root = new RootCommand("Tallystick: a verifiable usage-balance ledger (PacSpace Balance API compatible).")
+        var connection = new ServerConnection();
+        var root = new RootCommand("Tallystick: a verifiable usage-balance ledger (PacSpace Balance API compatible). " +
+            "Exit codes: 0 ok, 1 failed or refused, 2 usage, 3 mismatch or not verified, 4 server unreachable or " +
+            "key refused (docs/cli.md).")
         {
             Serve(),
             Keys(),
-            Log(),
+            Log(connection),
             TenantCommands.Create(),
             VerifyCommand.Create(),
             WebhookCommands.Create(),
+            EmitCommand.Create(connection),
+            DeriveCommand.Create(connection),
+            CompareCommand.Create(connection),
+            CheckpointCommands.Create(connection),
+            CheckpointCommands.List(connection),
+            BenchCommand.Create(connection),
         };
         return root;
     }
@@ -81,9 +93,10 @@ internal static class TallyCommands
         return keys;
     }
 
-    private static Command Log()
+    private static Command Log(ServerConnection connection)
     {
         var log = new Command("log", "Inspect the transparency log.");
+        log.Subcommands.Add(LogCheckpointCommand.Create(connection));
         log.Subcommands.Add(LogVerify());
         return log;
     }
