@@ -107,7 +107,7 @@ internal static class TallyCommands
         var json = new Option<bool>("--json") { Description = "Print the report as JSON." };
         var command = new Command("verify",
             "Check the log (fsck): entries, hash tiles, checkpoint roots and signatures. Works on a stopped or " +
-            "running server's data directory. Exit 0 sound, 1 problems found, 2 usage error.") { data, json };
+            "running server's data directory. Exit 0 sound, 3 problems found, 2 usage error.") { data, json };
         command.SetAction(parse =>
         {
             LogFsckReport report;
@@ -146,7 +146,7 @@ internal static class TallyCommands
                     Console.Error.WriteLine($"tally: {problem}");
                 }
             }
-            return report.Ok ? ExitOk : ExitFailed;
+            return report.Ok ? ExitOk : ExitMismatch;
         });
         return command;
     }

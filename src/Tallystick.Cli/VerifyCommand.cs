@@ -12,7 +12,7 @@ namespace Tallystick.Cli;
 /// <summary>
 /// <c>tally verify FILE|TOKEN --log-key VKEY [--json]</c>: verifies a proof bundle, or a period checkpoint's proof
 /// token (<c>tpt1_…</c>), offline (no server needed). Exit codes:
-/// 0 verified, 1 not verified (including a file that is not a proof bundle), 2 usage or I/O error (unreadable file,
+/// 0 verified, 3 not verified (including a file that is not a proof bundle), 2 usage or I/O error (unreadable file,
 /// missing or malformed key).
 /// </summary>
 internal static class VerifyCommand
@@ -30,7 +30,7 @@ internal static class VerifyCommand
         };
         var json = new Option<bool>("--json") { Description = "Print the result as JSON on stdout." };
         var command = new Command("verify",
-            "Verify a delta's proof bundle or a checkpoint's proof token offline. Exit 0 verified, 1 not verified, " +
+            "Verify a delta's proof bundle or a checkpoint's proof token offline. Exit 0 verified, 3 not verified, " +
             "2 usage or I/O error.")
         {
             file, logKey, json,
@@ -86,7 +86,7 @@ internal static class VerifyCommand
                 ? $"NOT VERIFIED: {path} is not a proof bundle: {unreadable}"
                 : $"NOT VERIFIED: {result.FailedStep}: {result.Error}");
         }
-        return result is { IsValid: true } ? TallyCommands.ExitOk : TallyCommands.ExitFailed;
+        return result is { IsValid: true } ? TallyCommands.ExitOk : TallyCommands.ExitMismatch;
     }
 
     private static int RunToken(string token, NoteVerifier key, bool asJson)
@@ -124,7 +124,7 @@ internal static class VerifyCommand
         {
             Console.Error.WriteLine($"NOT VERIFIED: {failure}");
         }
-        return statement is not null ? TallyCommands.ExitOk : TallyCommands.ExitFailed;
+        return statement is not null ? TallyCommands.ExitOk : TallyCommands.ExitMismatch;
     }
 
     // Accepts the endpoint's whole answer ({"success":true,"data":{…}}) or the bundle alone.

@@ -26,7 +26,7 @@ public sealed class StoppedLog : IAsyncLifetime
 }
 
 // Goal: `tally log verify` passes on a sound log and, after one byte is changed in a log entry, a hash tile or a
-// checkpoint root, fails with exit 1 and a message naming the entry/tile/checkpoint with expected and found
+// checkpoint root, fails with exit 3 and a message naming the entry/tile/checkpoint with expected and found
 // values. Method: build a log through the real server, stop it, copy the data directory, tamper with
 // Microsoft.Data.Sqlite, and run the real `tally` binary on the copy.
 public sealed class LogVerifyTests(StoppedLog log) : IClassFixture<StoppedLog>, IDisposable
@@ -66,7 +66,7 @@ public sealed class LogVerifyTests(StoppedLog log) : IClassFixture<StoppedLog>, 
             Execute(db, "UPDATE log_entries SET entry = $v WHERE idx = 5", entry);
         }
         var (exit, _, error) = await CliTests.Tally("log", "verify", "--data", _copy);
-        Assert.Equal(1, exit);
+        Assert.Equal(3, exit);
         Assert.Contains("hash tile tile/0/000: leaf hash of entry 5 is 0x", error, StringComparison.Ordinal);
         Assert.Contains("rebuilt from entries 0x", error, StringComparison.Ordinal);
     }
@@ -86,7 +86,7 @@ public sealed class LogVerifyTests(StoppedLog log) : IClassFixture<StoppedLog>, 
             Execute(db, "UPDATE log_tiles SET hashes = $v WHERE level = 0 AND idx = 0", hashes);
         }
         var (exit, _, error) = await CliTests.Tally("log", "verify", "--data", _copy);
-        Assert.Equal(1, exit);
+        Assert.Equal(3, exit);
         Assert.Contains($"hash tile tile/0/000: leaf hash of entry 3 is {Hex(tampered)}, rebuilt from entries {Hex(original)}",
             error, StringComparison.Ordinal);
     }
@@ -107,7 +107,7 @@ public sealed class LogVerifyTests(StoppedLog log) : IClassFixture<StoppedLog>, 
             Execute(db, $"UPDATE checkpoints SET root = $v WHERE size = {size}", tampered);
         }
         var (exit, _, error) = await CliTests.Tally("log", "verify", "--data", _copy);
-        Assert.Equal(1, exit);
+        Assert.Equal(3, exit);
         Assert.Contains($"checkpoint {size}: stored root {Hex(tampered)}, but entries 0..{size - 1} give {Hex(original)}",
             error, StringComparison.Ordinal);
         Assert.Contains($"checkpoint {size}: the signed note says size {size}, root {Hex(original)}", error,
@@ -126,7 +126,7 @@ public sealed class LogVerifyTests(StoppedLog log) : IClassFixture<StoppedLog>, 
             Execute(db, "UPDATE checkpoints SET note = $v WHERE size = 301", forged);
         }
         var (exit, _, error) = await CliTests.Tally("log", "verify", "--data", _copy);
-        Assert.Equal(1, exit);
+        Assert.Equal(3, exit);
         Assert.Contains("checkpoint 301: the note does not verify with the log key", error, StringComparison.Ordinal);
     }
 

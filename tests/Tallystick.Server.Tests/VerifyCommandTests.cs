@@ -28,7 +28,7 @@ public sealed class VerifyCommandTests(RunningServer server) : IClassFixture<Run
     }
 
     [Fact]
-    public async Task Verify_TamperedAmount_Exit1WithStepAndReason()
+    public async Task Verify_TamperedAmount_Exit3WithStepAndReason()
     {
         var tampered = Path.Combine(_directory, "tampered.json");
         File.WriteAllText(tampered, File.ReadAllText(GoldenPath).Replace("\"delta\": -42.5", "\"delta\": -4.25", StringComparison.Ordinal));
@@ -36,11 +36,11 @@ public sealed class VerifyCommandTests(RunningServer server) : IClassFixture<Run
         var (exit, output, error) = await CliTests.Tally("verify", tampered, "--log-key", GoldenKey);
         var (jsonExit, json, _) = await CliTests.Tally("verify", tampered, "--log-key", GoldenKey, "--json");
 
-        Assert.Equal(1, exit);
+        Assert.Equal(3, exit);
         Assert.Equal("", output);
         Assert.Contains("NOT VERIFIED: ItemFields: canonicalItem's \"amount\" is \"-42.5\", but the bundle shows delta \"-4.25\"",
             error, StringComparison.Ordinal);
-        Assert.Equal(1, jsonExit);
+        Assert.Equal(3, jsonExit);
         using var result = JsonDocument.Parse(json);
         Assert.False(result.RootElement.GetProperty("verified").GetBoolean());
         Assert.Equal("ItemFields", result.RootElement.GetProperty("failedStep").GetString());
@@ -65,11 +65,11 @@ public sealed class VerifyCommandTests(RunningServer server) : IClassFixture<Run
         Assert.Equal(-7.5m, result.RootElement.GetProperty("delta").GetDecimal());
         Assert.Equal("test.tallystick/log", result.RootElement.GetProperty("checkpoint").GetProperty("origin").GetString());
         // The golden key is not this log's key: the same file is refused.
-        Assert.Equal(1, (await CliTests.Tally("verify", saved, "--log-key", GoldenKey)).Exit);
+        Assert.Equal(3, (await CliTests.Tally("verify", saved, "--log-key", GoldenKey)).Exit);
     }
 
     [Fact]
-    public async Task Verify_UsageAndReadErrors_Exit2_NotABundle_Exit1()
+    public async Task Verify_UsageAndReadErrors_Exit2_NotABundle_Exit3()
     {
         var notABundle = Path.Combine(_directory, "other.json");
         File.WriteAllText(notABundle, "{\"success\":false,\"code\":\"RECORD_NOT_FOUND\"}");
@@ -84,7 +84,7 @@ public sealed class VerifyCommandTests(RunningServer server) : IClassFixture<Run
         Assert.Equal(2, badKey.Exit);
         Assert.Contains("--log-key is not a valid verifier key", badKey.Error, StringComparison.Ordinal);
         Assert.Equal(2, noKey.Exit);
-        Assert.Equal(1, other.Exit);
+        Assert.Equal(3, other.Exit);
         Assert.Contains("not a proof bundle: the file holds an unsuccessful answer (RECORD_NOT_FOUND)", other.Error,
             StringComparison.Ordinal);
     }
