@@ -155,7 +155,9 @@ internal static class WebhookDeliveriesApi
 
     private static Task List(HttpContext context, WebhookDeliveryLog log)
     {
-        var status = context.Request.Query["status"].ToString();
+        // Any case: the official SDKs upper-case every status they receive (reference §2.1), so a filter built from
+        // a status a caller saw arrives as FAILED.
+        var status = context.Request.Query["status"].ToString().ToLowerInvariant();
         if (status.Length > 0 && !WebhookDeliveryLog.IsStatus(status))
         {
             return Responses.WriteError(context,
