@@ -22,7 +22,8 @@ public sealed partial class TallyClient
     /// <exception cref="ArgumentException"><see cref="WebhookEndpointRequest.Url"/> is null or empty.</exception>
     /// <exception cref="TallyApiException"><see cref="TallyErrorKind.Validation"/> (<c>WEBHOOK_URL_NOT_ALLOWED</c>
     /// for a host that resolves to a private, loopback or metadata address; <c>VALIDATION_ERROR</c> with
-    /// <see cref="TallyApiException.Field"/> <c>events</c> for an unknown event type), <see cref="TallyErrorKind.Conflict"/>
+    /// <see cref="TallyApiException.Field"/> <c>events</c> for an unknown event type),
+    /// <see cref="TallyErrorKind.Conflict"/>
     /// (<c>WEBHOOK_ENDPOINTS_LIMIT</c>, 16 per environment), or unreachable.</exception>
     public Task<WebhookEndpointResult> CreateWebhookEndpointAsync(WebhookEndpointRequest endpoint,
         CancellationToken cancellationToken = default)
@@ -65,8 +66,8 @@ public sealed partial class TallyClient
     /// <param name="changes">What to change.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The endpoint as it now is, without its secret.</returns>
-    /// <exception cref="TallyApiException"><see cref="TallyErrorKind.NotFound"/>, <see cref="TallyErrorKind.Validation"/>
-    /// as for create, or unreachable.</exception>
+    /// <exception cref="TallyApiException"><see cref="TallyErrorKind.NotFound"/>,
+    /// <see cref="TallyErrorKind.Validation"/> as for create, or unreachable.</exception>
     public Task<WebhookEndpointResult> UpdateWebhookEndpointAsync(string endpointId, WebhookEndpointRequest changes,
         CancellationToken cancellationToken = default)
     {
@@ -122,8 +123,9 @@ public sealed partial class TallyClient
     /// Reads the environment's webhook delivery log, newest first (<c>GET /api/v1/balance/webhooks</c>): one row per
     /// event and endpoint, with every attempt's status code, error and duration. Retried per policy.
     /// </summary>
-    /// <param name="status"><see cref="WebhookDeliveryStatuses.Pending"/>, <see cref="WebhookDeliveryStatuses.Delivered"/>
-    /// or <see cref="WebhookDeliveryStatuses.Failed"/>; every delivery when null.</param>
+    /// <param name="status"><see cref="WebhookDeliveryStatuses.Pending"/>,
+    /// <see cref="WebhookDeliveryStatuses.Delivered"/> or <see cref="WebhookDeliveryStatuses.Failed"/> (any case);
+    /// every delivery when null.</param>
     /// <param name="limit">Rows per page, 1–100; the server's default (25) when null.</param>
     /// <param name="offset">Rows to skip (≥ 0); 0 when null.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
@@ -177,7 +179,7 @@ public static class WebhookDeliveryStatuses
     /// <summary>An attempt was answered with a 2xx.</summary>
     public const string Delivered = "delivered";
 
-    /// <summary>Every attempt of the retry window failed (about 3 days); <see cref="TallyClient.RetryWebhookEventAsync"/>
-    /// starts a new window.</summary>
+    /// <summary>Every attempt of the retry window failed (about 3 days);
+    /// <see cref="TallyClient.RetryWebhookEventAsync"/> starts a new window.</summary>
     public const string Failed = "failed";
 }

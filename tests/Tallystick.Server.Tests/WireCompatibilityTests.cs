@@ -22,6 +22,8 @@ public sealed class WireCompatibilityTests(RunningServer server) : IClassFixture
     public async Task Emit_SdkHeadersAndPythonJson_201EnvelopeWithTheFieldsTheSdkReads()
     {
         // §2.1: 201 with data {recordId, receiptId, status: "QUEUED", customerId, delta}; itemHash/itemHashes.
+        // §8 #6 (201 in the SDK tests vs "202 Accepted" in the docs): 201, the SDK's, as docs/design.md records;
+        // §8 #7 (envelope): {success: true, data}, the only one the SDK accepts.
         var answer = await Send(HttpMethod.Post, "api/v1/balance/delta",
             """{"customerId": "compat_emit", "delta": -42.5, "reason": "gpu burst \u00e9", "referenceId": "job_1"}""",
             idempotencyKey: "compat-emit-1", creditPoolId: 7);
@@ -212,7 +214,8 @@ public sealed class WireCompatibilityTests(RunningServer server) : IClassFixture
     [Fact]
     public async Task ChainIdAndCreditPoolHeaders_IgnoredTheKeySelectsTheEnvironment()
     {
-        // §2.0: the SDK always sends X-Chain-Id (296 test, 295 live, or an override) and may send X-Credit-Pool-Id;
+        // §2.0: the SDK always sends X-Chain-Id (296 test, 295 live, or an override) and may send X-Credit-Pool-Id
+        // (§8 #24: a contract or environment routing override — either way nothing to route on a self-hosted server);
         // §0: since SDK 0.3.0 the key's environment routes the request. A self-hosted server has no chain or
         // contracts, so the headers must change nothing — neither refuse nor reroute.
         var (_, _, emitted) = await Send(HttpMethod.Post, "api/v1/balance/delta",
@@ -236,10 +239,10 @@ public sealed class WireCompatibilityTests(RunningServer server) : IClassFixture
     [Fact]
     public async Task DeriveCompareCheckpointReceipt_SdkBodies_FieldsAndTypesTheSdksRead()
     {
-        // §2.4 derive: computedBalance, deltasCount and deltaCount (TS reads deltaCount ?? deltasCount),
+        // §2.4 derive: computedBalance, deltasCount and deltaCount (§8 #1: both names are sent),
         // latestReceiptId, deltas[]. §2.6 compare: the SDK always sends startingBalance (0); 201 with matchesYours,
         // matchesTheirs (bool) and neutralBalance. §2.7 checkpoint: 201 {checkpointId "chk_…", status, proofRoot,
-        // merkleRoot}; the same resolved scope again is idempotent. §2.9: unscoped → /receipt, scoped →
+        // merkleRoot} (§8 #5: both names); the same resolved scope again is idempotent. §2.9: unscoped → /receipt, scoped →
         // /invoice-proof, with proofRoot, verifyUrl, verificationApiUrl, verificationExplorerUrl (opaque strings).
         var (_, _, emitted) = await Send(HttpMethod.Post, "api/v1/balance/delta",
             """{"customerId": "compat_flow", "delta": 100, "reason": "top-up"}""");
