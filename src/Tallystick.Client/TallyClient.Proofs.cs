@@ -123,6 +123,33 @@ public sealed partial class TallyClient
     }
 
     /// <summary>
+    /// The invoice proof of a window (<c>GET /api/v1/balance/invoice-proof/{customerId}</c>, the official SDKs'
+    /// <c>invoiceProof</c>): the window's period checkpoint — created on first use, the same one afterwards, so the
+    /// call is safe to repeat — with its <c>proofRoot</c>, signed <c>proofToken</c>, balances and a page of its rows.
+    /// Retried per policy.
+    /// </summary>
+    /// <param name="customerId">The customer.</param>
+    /// <param name="scope">The window (<see cref="TallyScope.ForPeriod"/> for a monthly invoice); the server applies
+    /// derive's scope rules.</param>
+    /// <param name="limit">Rows of <see cref="ReceiptResult.Deltas"/>, 1–1000; the server's default (100) when null.
+    /// The proof always covers the whole window.</param>
+    /// <param name="offset">Rows to skip (≥ 0); 0 when null.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="TallyApiException"><see cref="TallyErrorKind.NotFound"/> for an unknown customer,
+    /// <see cref="TallyErrorKind.Scope"/> or <see cref="TallyErrorKind.Validation"/> for a refused scope
+    /// (<c>EMPTY_WINDOW</c> when nothing verified lies in it), or unreachable.</exception>
+    public Task<ReceiptResult> GetInvoiceProofAsync(string customerId, TallyScope scope, int? limit = null,
+        long? offset = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(customerId);
+        ArgumentNullException.ThrowIfNull(scope);
+        var path = "api/v1/balance/invoice-proof/" + Uri.EscapeDataString(customerId) + Query([.. scope.Parameters(),
+            ("limit", limit?.ToString(CultureInfo.InvariantCulture)),
+            ("offset", offset?.ToString(CultureInfo.InvariantCulture))]);
+        return SendAsync(HttpMethod.Get, path, null, null, WireJson.Default.EnvelopeReceiptResult, cancellationToken);
+    }
+
+    /// <summary>
     /// Public verification of a proof root (<c>GET /api/v1/verify/{proofRoot}</c>; no API key needed). The answer
     /// is the server's; check it without trusting the server with <see cref="GetProofBundleAsync"/> and
     /// <see cref="VerifyBundle"/>.

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using Tallystick.Wire;
@@ -9,19 +10,37 @@ namespace Tallystick.Client;
 // Hand-written rather than Polly: twenty lines, no dependency, and the policy is documented in one record.
 public sealed partial class TallyClient
 {
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, byte[]? body, string? idempotencyKey,
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false,
+        throwOnInvalidBytes: true);
+
+    private Task<T> SendAsync<T>(HttpMethod method, string path, byte[]? body, string? idempotencyKey,
         JsonTypeInfo<Envelope<T>> typeInfo, CancellationToken cancellationToken)
+        where T : class =>
+        SendAsync(method, path, body, idempotencyKey, typeInfo, retry: true, cancellationToken);
+
+    private Task<T> SendAsync<T>(HttpMethod method, string path, byte[]? body, string? idempotencyKey,
+        JsonTypeInfo<Envelope<T>> typeInfo, bool retry, CancellationToken cancellationToken)
+        where T : class =>
+        SendCoreAsync(method, path, body, idempotencyKey, answer => ParseEnvelope(answer, typeInfo),
+            $"{{\"success\":true,\"data\":…}} envelope of {typeof(T).Name}", retry, cancellationToken);
+
+    /// <summary>A GET of a <c>text/plain</c> resource (the log's checkpoint and key): the body as UTF-8.</summary>
+    private Task<string> GetTextAsync(string path, CancellationToken cancellationToken) =>
+        SendCoreAsync(HttpMethod.Get, path, null, null, ParseText, "UTF-8 text", retry: true, cancellationToken);
+
+    private async Task<T> SendCoreAsync<T>(HttpMethod method, string path, byte[]? body, string? idempotencyKey,
+        Func<byte[], T?> parse, string expected, bool retry, CancellationToken cancellationToken)
         where T : class
     {
         for (var attempt = 1; ; attempt++)
         {
-            var (value, failure) = await AttemptAsync(method, path, body, idempotencyKey, typeInfo, cancellationToken)
-                .ConfigureAwait(false);
+            var (value, failure) = await AttemptAsync(method, path, body, idempotencyKey, parse, expected,
+                cancellationToken).ConfigureAwait(false);
             if (failure is null)
             {
                 return value!;
             }
-            if (attempt >= _retry.MaxAttempts || !ErrorMap.IsTransient(failure.Kind))
+            if (!retry || attempt >= _retry.MaxAttempts || !ErrorMap.IsTransient(failure.Kind))
             {
                 throw new TallyApiException(failure, attempt);
             }
@@ -35,7 +54,8 @@ public sealed partial class TallyClient
     }
 
     private async Task<(T? Value, TallyFailure? Failure)> AttemptAsync<T>(HttpMethod method, string path,
-        byte[]? body, string? idempotencyKey, JsonTypeInfo<Envelope<T>> typeInfo, CancellationToken cancellationToken)
+        byte[]? body, string? idempotencyKey, Func<byte[], T?> parse, string expected,
+        CancellationToken cancellationToken)
         where T : class
     {
         using var request = NewHttpRequest(method, path, body, idempotencyKey);
@@ -48,7 +68,7 @@ public sealed partial class TallyClient
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, linked.Token)
                 .ConfigureAwait(false);
             var answer = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
-            return Interpret(response, answer, typeInfo);
+            return Interpret(response, answer, parse, expected);
         }
         catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
         {
@@ -64,7 +84,7 @@ public sealed partial class TallyClient
     }
 
     private (T? Value, TallyFailure? Failure) Interpret<T>(HttpResponseMessage response, byte[] answer,
-        JsonTypeInfo<Envelope<T>> typeInfo)
+        Func<byte[], T?> parse, string expected)
         where T : class
     {
         var status = (int)response.StatusCode;
@@ -77,19 +97,37 @@ public sealed partial class TallyClient
         {
             return (null, pending);
         }
+        if (parse(answer) is { } value)
+        {
+            return (value, null);
+        }
+        return (null, new TallyFailure(TallyErrorKind.Other, status, ErrorMap.UnexpectedResponseCode,
+            $"the server answered {status} with a body that is not a {expected}"));
+    }
+
+    private static T? ParseEnvelope<T>(byte[] answer, JsonTypeInfo<Envelope<T>> typeInfo)
+        where T : class
+    {
         try
         {
-            if (JsonSerializer.Deserialize(answer, typeInfo) is { Success: true, Data: { } data })
-            {
-                return (data, null);
-            }
+            return JsonSerializer.Deserialize(answer, typeInfo) is { Success: true, Data: { } data } ? data : null;
         }
         catch (JsonException)
         {
+            return null;
         }
-        return (null, new TallyFailure(TallyErrorKind.Other, status, ErrorMap.UnexpectedResponseCode,
-            $"the server answered {status} with a body that is not a {{\"success\":true,\"data\":…}} envelope " +
-            $"of {typeof(T).Name}"));
+    }
+
+    private static string? ParseText(byte[] answer)
+    {
+        try
+        {
+            return StrictUtf8.GetString(answer);
+        }
+        catch (DecoderFallbackException)
+        {
+            return null;
+        }
     }
 
     private HttpRequestMessage NewHttpRequest(HttpMethod method, string path, byte[]? body, string? idempotencyKey)

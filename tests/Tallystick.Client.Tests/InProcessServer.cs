@@ -32,6 +32,8 @@ public sealed class InProcessServer : IAsyncLifetime
             BootstrapApiKeys = $"acme={AcmeTest},globex={GlobexTest}",
             CheckpointInterval = TimeSpan.FromMilliseconds(1),
             LogOrigin = "test.tallystick/client-log",
+            // Webhook receivers in tests listen on loopback, which production refuses (SSRF).
+            WebhooksAllowPrivateTargets = true,
         };
         _app = TallyServer.Build(options, logging: _ => { });
         await _app.StartAsync();

@@ -106,4 +106,32 @@ public sealed class ProofsAndReconciliationTests(InProcessServer server) : IClas
         Assert.Equal(TallyErrorKind.NotFound, unknown.Kind);
         await Assert.ThrowsAsync<ArgumentException>(() => client.VerifyAsync(status.ReceiptId!, "sideways"));
     }
+
+    [Fact]
+    public async Task InvoiceProof_CurrentMonth_OneCheckpointPerWindowTokenVerifiesOffline()
+    {
+        using var client = server.Client();
+        await EmitVerifiedAsync(client, "sdk_invoice", 40m, -15.5m, 3m);
+        var key = await client.GetLogKeyAsync();
+
+        var proof = await client.GetInvoiceProofAsync("sdk_invoice", TallyScope.CurrentMonth, limit: 2);
+        var again = await client.GetInvoiceProofAsync("sdk_invoice", TallyScope.CurrentMonth, limit: 2, offset: 2);
+        var empty = await Assert.ThrowsAsync<TallyApiException>(
+            () => client.GetInvoiceProofAsync("sdk_invoice", TallyScope.ForPeriod(2001, 1)));
+
+        Assert.Equal("sdk_invoice", proof.CustomerId);
+        Assert.Equal(3, proof.DeltasCount);
+        Assert.Equal(27.5m, proof.FinalBalance.Value);
+        Assert.Equal(proof.ProofRoot, proof.ReceiptId);
+        Assert.Equal(2, proof.Deltas.Count);
+        Assert.Equal(3, proof.Pagination.Total);
+        Assert.Equal(proof.CheckpointId, again.CheckpointId);
+        Assert.Single(again.Deltas);
+        Assert.EndsWith("/verify/" + proof.ProofRoot, proof.VerifyUrl, StringComparison.Ordinal);
+        var statement = TallyClient.VerifyProofToken(proof.ProofToken, key, out var failure);
+        Assert.Null(failure);
+        Assert.Equal(27.5m, statement!.EndingBalance.Value);
+        Assert.Equal(TallyErrorKind.Validation, empty.Kind);
+        Assert.Equal("EMPTY_WINDOW", empty.Code);
+    }
 }

@@ -3,8 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Tallystick.Client.Tests;
 
 // Goal: the README's "Client SDK" code runs as printed, and the client works as an IHttpClientFactory typed client.
-// Method: the README block is the region below, run against a real in-process server; a second test checks that the
-// README still contains the region's lines verbatim, so the two cannot drift apart.
+// Method: the README blocks are regions (below, and in the sample app), run against a real in-process server; a
+// second test checks that the README still contains each region's lines verbatim as a whole code block, so the two
+// cannot drift apart.
 public sealed class ReadmeExampleTests(InProcessServer server) : IClassFixture<InProcessServer>
 {
     [Fact]
@@ -35,18 +36,20 @@ public sealed class ReadmeExampleTests(InProcessServer server) : IClassFixture<I
         Assert.Equal("delta", refused?.Field);
     }
 
-    [Fact]
-    public void Readme_ContainsTheExampleRegionVerbatim()
+    [Theory]
+    [InlineData("tests/Tallystick.Client.Tests/ReadmeExampleTests.cs", "readme-client-sdk")]
+    [InlineData("samples/Tallystick.Sample/SampleProgram.cs", "readme-sample")] // Run by SampleTests.
+    public void Readme_ContainsTheRegionVerbatim(string file, string region)
     {
         var root = RepositoryRoot();
-        var source = File.ReadAllLines(Path.Combine(root, "tests", "Tallystick.Client.Tests", "ReadmeExampleTests.cs"));
-        var start = Array.FindIndex(source, l => l.Trim() == "#region readme-client-sdk");
-        var end = Array.FindIndex(source, l => l.Trim() == "#endregion");
-        var region = source[(start + 1)..end].Select(l => l.Length >= 8 ? l[8..] : l.Trim()).ToList();
+        var source = File.ReadAllLines(Path.Combine(root, file));
+        var start = Array.FindIndex(source, l => l.Trim() == "#region " + region);
+        var end = Array.FindIndex(source, start + 1, l => l.Trim() == "#endregion");
+        var lines = source[(start + 1)..end].Select(l => l.Length >= 8 ? l[8..] : l.Trim()).ToList();
         var readme = File.ReadAllText(Path.Combine(root, "README.md")).ReplaceLineEndings("\n");
 
-        Assert.True(start > 0 && end > start, "the region markers are missing");
-        Assert.Contains(string.Join("\n", region), readme, StringComparison.Ordinal);
+        Assert.True(start > 0 && end > start, $"the region markers of {region} are missing");
+        Assert.Contains("```csharp\n" + string.Join("\n", lines) + "\n```", readme, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -36,4 +36,11 @@ namespace Tallystick.Wire;
 [JsonSerializable(typeof(Envelope<ReceiptResult>))]
 [JsonSerializable(typeof(Envelope<ProofBundle>))]
 [JsonSerializable(typeof(Envelope<VerifyResult>))]
+[JsonSerializable(typeof(WebhookEndpointRequest))]
+[JsonSerializable(typeof(Envelope<WebhookEndpointResult>))]
+[JsonSerializable(typeof(Envelope<WebhookEndpointList>))]
+[JsonSerializable(typeof(Envelope<WebhookEndpointDeletion>))]
+[JsonSerializable(typeof(Envelope<WebhookTestResult>))]
+[JsonSerializable(typeof(Envelope<WebhookDeliveryList>))]
+[JsonSerializable(typeof(Envelope<WebhookRetryResult>))]
 public sealed partial class WireJson : JsonSerializerContext;

@@ -110,8 +110,16 @@ internal static class DeltaEndpoints
         }
         // Not cancelled by the client going away: once queued, the delta is recorded and the answer stored.
         var answer = await item.Completion.Task;
+        if (answer.StatusCode == StatusCodes.Status503ServiceUnavailable && RetryAfterSeconds(answer.Body) is { } seconds)
+        {
+            // The sequencer answers a failed commit as bytes; SDKs wait for the Retry-After header (reference §2.0).
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
         await Responses.WriteBytes(context, answer.StatusCode, answer.Body);
     }
+
+    private static int? RetryAfterSeconds(byte[] errorBody) =>
+        System.Text.Json.JsonSerializer.Deserialize(errorBody, WireJson.Default.ErrorEnvelope)?.RetryAfterSeconds;
 
     private static Task Pending(HttpContext context)
     {

@@ -1,9 +1,10 @@
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Data.Sqlite;
 using Tallystick.Server.Storage;
+using Tallystick.Wire;
 
 namespace Tallystick.Server.Webhooks;
 
@@ -63,7 +64,8 @@ internal sealed class WebhookDeliveryLog(Database database, TimeProvider time)
         return count;
     }
 
-    public void WritePage(Utf8JsonWriter w, long planeId, string? status, long limit, long offset)
+    /// <summary>A page of the plane's delivery log, newest first, as its wire record (shared with the SDK).</summary>
+    public WebhookDeliveryList Page(long planeId, string? status, int limit, long offset)
     {
         using var connection = database.Open();
         var filter = status is null ? "" : " AND d.status = $status";
@@ -84,82 +86,60 @@ internal sealed class WebhookDeliveryLog(Database database, TimeProvider time)
         using var attempts = WebhookEndpoints.Command(connection, null, """
             SELECT attempted_at, status_code, error, duration_ms FROM webhook_attempts WHERE delivery_id = $d ORDER BY id
             """, ("$d", 0L));
-        w.WriteStartObject();
-        w.WriteStartArray("deliveries");
+        var deliveries = new List<WebhookDelivery>(limit);
         using (var reader = page.ExecuteReader())
         {
             while (reader.Read())
             {
-                WriteDelivery(w, reader, attempts);
+                deliveries.Add(ReadDelivery(reader, attempts));
             }
         }
-        w.WriteEndArray();
-        w.WriteStartObject("pagination");
-        w.WriteNumber("total", total);
-        w.WriteNumber("limit", limit);
-        w.WriteNumber("offset", offset);
-        w.WriteEndObject();
-        w.WriteEndObject();
+        return new WebhookDeliveryList
+        {
+            Deliveries = deliveries,
+            Pagination = new OffsetPagination { Limit = limit, Offset = offset, Total = total },
+        };
     }
 
-    private static void WriteDelivery(Utf8JsonWriter w, Microsoft.Data.Sqlite.SqliteDataReader r,
-        Microsoft.Data.Sqlite.SqliteCommand attempts)
+    private static WebhookDelivery ReadDelivery(SqliteDataReader r, SqliteCommand attempts)
     {
-        w.WriteStartObject();
-        w.WriteString("id", "whd_" + r.GetInt64(0).ToString(CultureInfo.InvariantCulture));
-        w.WriteString("eventId", WebhookEvent.IdPrefix + r.GetInt64(1).ToString(CultureInfo.InvariantCulture));
-        w.WriteString("event", r.GetString(2));
-        w.WriteString("endpointId", WebhookEndpoint.IdPrefix + r.GetInt64(3).ToString(CultureInfo.InvariantCulture));
-        w.WriteString("url", r.GetString(4));
-        w.WriteString("status", r.GetString(5));
-        w.WriteNumber("attempts", r.GetInt64(6));
-        WriteTime(w, "nextAttemptAt", r.GetString(5) == "pending" && !r.IsDBNull(7) ? r.GetInt64(7) : null);
-        WriteTime(w, "lastAttemptAt", r.IsDBNull(8) ? null : r.GetInt64(8));
-        if (!r.IsDBNull(9))
-        {
-            w.WriteNumber("lastStatusCode", r.GetInt64(9));
-        }
-        if (!r.IsDBNull(10))
-        {
-            w.WriteString("lastError", r.GetString(10));
-        }
-        if (!r.IsDBNull(11))
-        {
-            w.WriteNumber("lastDurationMs", r.GetInt64(11));
-        }
-        WriteTime(w, "deliveredAt", r.IsDBNull(12) ? null : r.GetInt64(12));
-        WriteTime(w, "createdAt", r.GetInt64(13));
+        var status = r.GetString(5);
         attempts.Parameters["$d"].Value = r.GetInt64(0);
-        w.WriteStartArray("attemptLog");
+        var log = new List<WebhookAttempt>();
         using (var a = attempts.ExecuteReader())
         {
             while (a.Read())
             {
-                w.WriteStartObject();
-                WriteTime(w, "attemptedAt", a.GetInt64(0));
-                if (!a.IsDBNull(1))
+                log.Add(new WebhookAttempt
                 {
-                    w.WriteNumber("statusCode", a.GetInt64(1));
-                }
-                if (!a.IsDBNull(2))
-                {
-                    w.WriteString("error", a.GetString(2));
-                }
-                w.WriteNumber("durationMs", a.GetInt64(3));
-                w.WriteEndObject();
+                    AttemptedAt = Timestamps.Format(a.GetInt64(0)),
+                    StatusCode = a.IsDBNull(1) ? null : a.GetInt32(1),
+                    Error = a.IsDBNull(2) ? null : a.GetString(2),
+                    DurationMs = a.GetInt64(3),
+                });
             }
         }
-        w.WriteEndArray();
-        w.WriteEndObject();
+        return new WebhookDelivery
+        {
+            Id = "whd_" + r.GetInt64(0).ToString(CultureInfo.InvariantCulture),
+            EventId = WebhookEvent.IdPrefix + r.GetInt64(1).ToString(CultureInfo.InvariantCulture),
+            Event = r.GetString(2),
+            EndpointId = WebhookEndpoint.IdPrefix + r.GetInt64(3).ToString(CultureInfo.InvariantCulture),
+            Url = r.GetString(4),
+            Status = status,
+            Attempts = r.GetInt32(6),
+            NextAttemptAt = Time(status == "pending" && !r.IsDBNull(7) ? r.GetInt64(7) : null),
+            LastAttemptAt = Time(r.IsDBNull(8) ? null : r.GetInt64(8)),
+            LastStatusCode = r.IsDBNull(9) ? null : r.GetInt32(9),
+            LastError = r.IsDBNull(10) ? null : r.GetString(10),
+            LastDurationMs = r.IsDBNull(11) ? null : r.GetInt64(11),
+            DeliveredAt = Time(r.IsDBNull(12) ? null : r.GetInt64(12)),
+            CreatedAt = Timestamps.Format(r.GetInt64(13)),
+            AttemptLog = log,
+        };
     }
 
-    private static void WriteTime(Utf8JsonWriter w, string name, long? unixMs)
-    {
-        if (unixMs is { } ms)
-        {
-            w.WriteString(name, Timestamps.Format(ms));
-        }
-    }
+    private static string? Time(long? unixMs) => unixMs is { } ms ? Timestamps.Format(ms) : null;
 
     public static bool IsStatus(string value) => Statuses.Contains(value);
 }
@@ -175,7 +155,9 @@ internal static class WebhookDeliveriesApi
 
     private static Task List(HttpContext context, WebhookDeliveryLog log)
     {
-        var status = context.Request.Query["status"].ToString();
+        // Any case: the official SDKs upper-case every status they receive (reference §2.1), so a filter built from
+        // a status a caller saw arrives as FAILED.
+        var status = context.Request.Query["status"].ToString().ToLowerInvariant();
         if (status.Length > 0 && !WebhookDeliveryLog.IsStatus(status))
         {
             return Responses.WriteError(context,
@@ -188,8 +170,9 @@ internal static class WebhookDeliveriesApi
             return Responses.WriteError(context, error);
         }
         var plane = Http.Plane(context).Id;
-        return WebhookEndpointsApi.Write(context, StatusCodes.Status200OK,
-            w => log.WritePage(w, plane, status.Length > 0 ? status : null, limit, offset));
+        return Responses.Write(context, StatusCodes.Status200OK,
+            log.Page(plane, status.Length > 0 ? status : null, (int)limit, offset),
+            WireJson.Default.EnvelopeWebhookDeliveryList);
     }
 
     private static Task Retry(HttpContext context, string eventId, WebhookDeliveryLog log, WebhookDispatcher dispatcher)
@@ -200,13 +183,8 @@ internal static class WebhookDeliveriesApi
                 new ApiError("WEBHOOK_EVENT_NOT_FOUND", $"no webhook event '{eventId}' in this environment"));
         }
         dispatcher.Wake();
-        return WebhookEndpointsApi.Write(context, StatusCodes.Status202Accepted, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("eventId", eventId);
-            w.WriteNumber("deliveries", count);
-            w.WriteString("status", "pending");
-            w.WriteEndObject();
-        });
+        return Responses.Write(context, StatusCodes.Status202Accepted,
+            new WebhookRetryResult { EventId = eventId, Deliveries = count, Status = "pending" },
+            WireJson.Default.EnvelopeWebhookRetryResult);
     }
 }

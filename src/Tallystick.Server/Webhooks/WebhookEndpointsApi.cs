@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Tallystick.Wire;
 
 namespace Tallystick.Server.Webhooks;
 
@@ -54,18 +55,12 @@ internal static class WebhookEndpointsApi
     private static Task List(HttpContext context, WebhookEndpoints endpoints)
     {
         var list = endpoints.List(Http.Plane(context).Id);
-        return Write(context, StatusCodes.Status200OK, w =>
+        var data = new WebhookEndpointList
         {
-            w.WriteStartObject();
-            w.WriteStartArray("endpoints");
-            foreach (var endpoint in list)
-            {
-                WriteEndpoint(w, endpoint, secret: null);
-            }
-            w.WriteEndArray();
-            w.WriteNumber("count", list.Count);
-            w.WriteEndObject();
-        });
+            Endpoints = [.. list.Select(e => ToResult(e, secret: null))],
+            Count = list.Count,
+        };
+        return Responses.Write(context, StatusCodes.Status200OK, data, WireJson.Default.EnvelopeWebhookEndpointList);
     }
 
     private static Task Get(HttpContext context, string id, WebhookEndpoints endpoints) =>
@@ -95,13 +90,8 @@ internal static class WebhookEndpointsApi
     {
         if (WebhookEndpoint.TryParseId(id) is { } number && endpoints.Delete(Http.Plane(context).Id, number))
         {
-            return Write(context, StatusCodes.Status200OK, w =>
-            {
-                w.WriteStartObject();
-                w.WriteString("id", id);
-                w.WriteBoolean("deleted", true);
-                w.WriteEndObject();
-            });
+            return Write(context, StatusCodes.Status200OK, w => JsonSerializer.Serialize(w,
+                new WebhookEndpointDeletion { Id = id, Deleted = true }, WireJson.Default.WebhookEndpointDeletion));
         }
         return Responses.WriteError(context, NotFound(id));
     }
@@ -117,15 +107,13 @@ internal static class WebhookEndpointsApi
         {
             var eventId = log.EnqueueTest(endpoint);
             dispatcher.Wake();
-            return Write(context, StatusCodes.Status202Accepted, w =>
+            return Write(context, StatusCodes.Status202Accepted, w => JsonSerializer.Serialize(w, new WebhookTestResult
             {
-                w.WriteStartObject();
-                w.WriteString("eventId", WebhookEvent.IdPrefix + eventId.ToString(System.Globalization.CultureInfo.InvariantCulture));
-                w.WriteString("endpointId", endpoint.PublicId);
-                w.WriteString("event", WebhookEventTypes.Test);
-                w.WriteString("status", "pending");
-                w.WriteEndObject();
-            });
+                EventId = WebhookEvent.IdPrefix + eventId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                EndpointId = endpoint.PublicId,
+                Event = WebhookEventTypes.Test,
+                Status = "pending",
+            }, WireJson.Default.WebhookTestResult));
         });
 
     private static Task WithEndpoint(HttpContext context, string id, Func<long, WebhookEndpoint?> find,
@@ -137,40 +125,28 @@ internal static class WebhookEndpointsApi
     private static ApiError NotFound(string id) =>
         new("WEBHOOK_ENDPOINT_NOT_FOUND", $"no webhook endpoint '{id}' in this environment");
 
-    private static void WriteEndpoint(Utf8JsonWriter w, WebhookEndpoint endpoint, string? secret)
-    {
-        w.WriteStartObject();
-        w.WriteString("id", endpoint.PublicId);
-        w.WriteString("url", endpoint.Url);
-        if (endpoint.Description is not null)
+    private static void WriteEndpoint(Utf8JsonWriter w, WebhookEndpoint endpoint, string? secret) =>
+        JsonSerializer.Serialize(w, ToResult(endpoint, secret), WireJson.Default.WebhookEndpointResult);
+
+    /// <summary>The endpoint as its wire record (shared with the SDK); the secret only when given.</summary>
+    private static WebhookEndpointResult ToResult(WebhookEndpoint endpoint, string? secret) =>
+        new()
         {
-            w.WriteString("description", endpoint.Description);
-        }
-        w.WriteStartArray("events");
-        foreach (var type in endpoint.Events ?? WebhookEventTypes.Subscribable)
-        {
-            w.WriteStringValue(type);
-        }
-        w.WriteEndArray();
-        w.WriteBoolean("allEvents", endpoint.Events is null);
-        w.WriteBoolean("enabled", endpoint.Enabled);
-        w.WriteBoolean("active", endpoint.Enabled);
-        if (endpoint.DisabledReason is not null)
-        {
-            w.WriteString("disabledReason", endpoint.DisabledReason);
-        }
-        if (secret is not null)
-        {
-            w.WriteString("secret", secret);
-        }
-        if (endpoint.PreviousSecretUntil is { } until && until > 0)
-        {
-            w.WriteString("previousSecretExpiresAt", Timestamps.Format(until));
-        }
-        w.WriteString("createdAt", Timestamps.Format(endpoint.CreatedAt));
-        w.WriteString("updatedAt", Timestamps.Format(endpoint.UpdatedAt));
-        w.WriteEndObject();
-    }
+            Id = endpoint.PublicId,
+            Url = endpoint.Url,
+            Description = endpoint.Description,
+            Events = endpoint.Events ?? WebhookEventTypes.Subscribable,
+            AllEvents = endpoint.Events is null,
+            Enabled = endpoint.Enabled,
+            Active = endpoint.Enabled,
+            DisabledReason = endpoint.DisabledReason,
+            Secret = secret,
+            PreviousSecretExpiresAt = endpoint.PreviousSecretUntil is { } until && until > 0
+                ? Timestamps.Format(until)
+                : null,
+            CreatedAt = Timestamps.Format(endpoint.CreatedAt),
+            UpdatedAt = Timestamps.Format(endpoint.UpdatedAt),
+        };
 
     internal static Task Write(HttpContext context, int status, Action<Utf8JsonWriter> data, string? message = null)
     {
