@@ -288,7 +288,7 @@ internal static class WebhookEndpointsApi
     public static void MapWebhooks(this WebApplication app)
     {
         var dispatcher = app.Services.GetRequiredService<WebhookDispatcher>();
-        var outbox = new WebhookOutbox(app.Services.GetRequiredService<WebhookEndpoints>(), dispatcher.Wake);
+        var outbox = new WebhookOutbox(app.Services.GetRequiredService<WebhookEndpoints>(), dispatcher.EventsWritten);
         app.Services.GetRequiredService<Deltas.Sequencer>().OnCommit = outbox.OnCommit;
         app.MapWebhookEndpoints();
         app.MapWebhookDeliveries();

@@ -9,9 +9,14 @@ namespace Tallystick.Server.Webhooks;
 /// state committed. Only planes with an enabled endpoint subscribed to the type get rows; with no endpoint at all
 /// the hook reads one field and returns. Each event kind is one <c>INSERT … SELECT</c> over a rowid range: records
 /// and period checkpoints are written in leaf order, so the rows of a leaf range [from, to) are the rowids after the
-/// last one below <c>from</c> (<see cref="LeafCursor"/>) whose leaf index is below <c>to</c>.
+/// last one below <c>from</c> (<see cref="LeafCursor"/>) whose leaf index is below <c>to</c>. The statements are
+/// written so that SQLite can only walk those rowid ranges (<c>CROSS JOIN</c> keeps records the outer loop and deltas
+/// a rowid range inside it; the unary <c>+</c> keeps the plane filter off the per-plane indexes): left to choose,
+/// its planner scanned every delta, or every period checkpoint of the plane, on each commit, which made the
+/// sequencer's cost per commit grow with the ledger. <paramref name="written"/> gets the commit's sizes when it wrote
+/// events (<see cref="WebhookDispatcher.EventsWritten"/>): they are deliverable once the published head reaches them.
 /// </summary>
-internal sealed class WebhookOutbox(WebhookEndpoints endpoints, Action wake)
+internal sealed class WebhookOutbox(WebhookEndpoints endpoints, Action<long, long> written)
 {
     private readonly LeafCursor _sequencedRecords = new("records");
     private readonly LeafCursor _verifiedRecords = new("records");
@@ -31,7 +36,7 @@ internal sealed class WebhookOutbox(WebhookEndpoints endpoints, Action wake)
         {
             inserted += Insert(context, _sequencedRecords, context.SequencedFrom, context.SequencedTo, receiptPlanes,
                 "SELECT r.plane_id, 'receipt.generated', r.id, r.leaf_index, $now FROM records r " +
-                "WHERE r.id > $after AND r.leaf_index < $to AND r.plane_id IN ({0}) ORDER BY r.id");
+                "WHERE r.id > $after AND r.leaf_index < $to AND +r.plane_id IN ({0}) ORDER BY r.id");
         }
         if (context.VerifiedTo > context.VerifiedFrom)
         {
@@ -39,20 +44,20 @@ internal sealed class WebhookOutbox(WebhookEndpoints endpoints, Action wake)
             {
                 inserted += Insert(context, _verifiedRecords, context.VerifiedFrom, context.VerifiedTo, deltaPlanes,
                     "SELECT r.plane_id, 'delta.verified', d.id, r.leaf_index, $now FROM records r " +
-                    "JOIN deltas d ON d.id >= r.first_delta AND d.id < r.first_delta + r.delta_count " +
-                    "WHERE r.id > $after AND r.leaf_index < $to AND r.plane_id IN ({0}) ORDER BY d.id");
+                    "CROSS JOIN deltas d ON d.id >= r.first_delta AND d.id < r.first_delta + r.delta_count " +
+                    "WHERE r.id > $after AND r.leaf_index < $to AND +r.plane_id IN ({0}) ORDER BY r.id, d.id");
             }
             if (subscriptions.PlanesFor(WebhookEventTypes.CheckpointVerified) is { } checkpointPlanes)
             {
                 inserted += Insert(context, _verifiedCheckpoints, context.VerifiedFrom, context.VerifiedTo,
                     checkpointPlanes, "SELECT c.plane_id, 'checkpoint.verified', c.id, c.leaf_index, $now " +
-                    "FROM period_checkpoints c WHERE c.id > $after AND c.leaf_index < $to AND c.plane_id IN ({0}) " +
+                    "FROM period_checkpoints c WHERE c.id > $after AND c.leaf_index < $to AND +c.plane_id IN ({0}) " +
                     "ORDER BY c.id");
             }
         }
         if (inserted > 0)
         {
-            wake();
+            written(context.SequencedTo, context.VerifiedTo);
         }
     }
 
