@@ -7,9 +7,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Tallystick.Bench;
 
-/// <summary>One webhook request as the fast receiver saw it: its event id, when it arrived and (for
-/// <c>delta.verified</c>) the event's <c>verifiedAt</c>, both in Unix milliseconds of this machine's clock.</summary>
-internal readonly record struct Arrival(long EventId, double ArrivedAtMs, long VerifiedAtMs);
+/// <summary>One webhook request as the fast receiver saw it: its event id, when it arrived, when the server signed it
+/// (<c>X-PacSpace-Timestamp</c>, just before sending) and (for <c>delta.verified</c>) the event's <c>verifiedAt</c>,
+/// all in Unix milliseconds of this machine's clock.</summary>
+internal readonly record struct Arrival(long EventId, double ArrivedAtMs, long SignedAtMs, long VerifiedAtMs);
 
 /// <summary>
 /// The fast receiver: a minimal Kestrel app in the bench process that answers 200 at once. It reads the body only to
@@ -89,13 +90,14 @@ internal sealed class FastReceiver : IAsyncDisposable
         var arrived = NowMs();
         var id = EventId(context.Request.Headers["webhook-id"].ToString());
         var verifiedAt = VerifiedAt(body.AsSpan(0, read));
+        var signedAt = long.TryParse(context.Request.Headers["X-PacSpace-Timestamp"].ToString(), out var ms) ? ms : -1;
         lock (_gate)
         {
             Requests++;
             LastArrivalMs = arrived;
             if (_seen.Add(id))
             {
-                _arrivals.Add(new Arrival(id, arrived, verifiedAt));
+                _arrivals.Add(new Arrival(id, arrived, signedAt, verifiedAt));
             }
         }
         context.Response.StatusCode = StatusCodes.Status200OK;

@@ -40,7 +40,7 @@ internal sealed class WebhookDispatcher : BackgroundService
     private readonly ConcurrentQueue<FinishedAttempt> _finished = new();
     private readonly List<FinishedAttempt> _unrecorded = [];
     private readonly Dictionary<long, WebhookEndpointQueue> _queues = [];
-    private TaskCompletionSource _signal = NewSignal();
+    private readonly ManualResetEventSlim _wake = new(initialState: false);
     private long _awaitSequenced;
     private long _awaitVerified;
     private long _eventsWrittenAt;
@@ -63,7 +63,7 @@ internal sealed class WebhookDispatcher : BackgroundService
     }
 
     /// <summary>Asks for a pass now (new events, a finished attempt, a manual retry); cheap, from any thread.</summary>
-    public void Wake() => Volatile.Read(ref _signal).TrySetResult();
+    public void Wake() => _wake.Set();
 
     /// <summary>The outbox wrote events in a commit that leaves the log at these sizes: they can be fanned out once
     /// the published head reaches them (after the fsync), which the loop then checks every
@@ -88,14 +88,38 @@ internal sealed class WebhookDispatcher : BackgroundService
     public override void Dispose()
     {
         _sender.Dispose();
+        _wake.Dispose();
         base.Dispose();
     }
 
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Runs the loop on a thread of its own (<c>tally-webhooks</c>), like the sequencer: on the thread pool
+    /// its passes queued behind the request handlers whenever the server was busy, and deliveries fell seconds
+    /// behind.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await Task.Yield();
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                Run(stoppingToken);
+                done.SetResult();
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "tally-webhooks",
+        };
+        thread.Start();
+        return done.Task;
+    }
+
+    private void Run(CancellationToken stoppingToken)
+    {
         WebhookDeliveryStore? store = null;
         try
         {
@@ -113,19 +137,12 @@ internal sealed class WebhookDispatcher : BackgroundService
                     store?.Dispose();
                     store = null;
                 }
-                try
-                {
-                    await WaitForWork(started, stoppingToken);
-                }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-                {
-                    break;
-                }
+                WaitForWork(started, stoppingToken);
             }
             // Lanes see the stop: attempts in flight are abandoned (sent again after the restart). Record the rest.
             while (Volatile.Read(ref _running) > 0)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(5), CancellationToken.None);
+                Thread.Sleep(5);
             }
             if (store is not null)
             {
@@ -142,31 +159,34 @@ internal sealed class WebhookDispatcher : BackgroundService
         }
     }
 
-    private async Task WaitForWork(long started, CancellationToken stoppingToken)
+    private void WaitForWork(long started, CancellationToken stoppingToken)
     {
         var elapsed = _time.GetElapsedTime(started);
-        if (elapsed < _schedule.PassIntervalMin)
+        if (elapsed < _schedule.PassIntervalMin && stoppingToken.WaitHandle.WaitOne(_schedule.PassIntervalMin - elapsed))
         {
-            await Task.Delay(_schedule.PassIntervalMin - elapsed, _time, stoppingToken);
+            return;
         }
         var head = _sequencer.Head;
-        var signal = Volatile.Read(ref _signal);
         var awaiting = Volatile.Read(ref _awaitSequenced) > head.SequencedSize ||
             Volatile.Read(ref _awaitVerified) > head.CheckpointSize;
         if (awaiting && _time.GetElapsedTime(Volatile.Read(ref _eventsWrittenAt)) < _schedule.HeadWaitMax)
         {
             // Events wait for their fsync, a few milliseconds: check the published head again soon.
-            await Task.Delay(_schedule.HeadPollInterval, _time, stoppingToken);
+            stoppingToken.WaitHandle.WaitOne(_schedule.HeadPollInterval);
         }
-        else if (!signal.Task.IsCompleted)
+        else
         {
-            using var delay = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            await Task.WhenAny(signal.Task, Task.Delay(_schedule.PollInterval, _time, delay.Token));
-            await delay.CancelAsync();
-            stoppingToken.ThrowIfCancellationRequested();
+            try
+            {
+                _wake.Wait(_schedule.PollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
-        // A wake from now on completes the new signal; one before this is covered by the pass that follows.
-        Interlocked.CompareExchange(ref _signal, NewSignal(), signal);
+        // A wake from now on is seen by the next wait; one before this is covered by the pass that follows.
+        _wake.Reset();
     }
 
     private void Pass(WebhookDeliveryStore store, CancellationToken stoppingToken)

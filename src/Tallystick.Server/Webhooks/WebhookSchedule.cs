@@ -52,7 +52,7 @@ internal sealed record WebhookSchedule
     public TimeSpan PassIntervalMin { get; init; } = TimeSpan.FromMilliseconds(5);
 
     /// <summary>Attempts in flight to one endpoint at most (a slow endpoint cannot take every slot).</summary>
-    public int EndpointInFlightMax { get; init; } = 4;
+    public int EndpointInFlightMax { get; init; } = 16;
 
     /// <summary>Attempts in flight to an endpoint whose last attempt failed: a dead or black-holed endpoint holds one
     /// slot, each for up to <see cref="AttemptTimeout"/>, until an attempt succeeds again.</summary>
@@ -62,7 +62,7 @@ internal sealed record WebhookSchedule
     public int InFlightMax { get; init; } = 256;
 
     /// <summary>Rendered deliveries kept queued per lane of an endpoint, so lanes never wait for a pass.</summary>
-    public int QueuedPerLaneMax { get; init; } = 16;
+    public int QueuedPerLaneMax { get; init; } = 8;
 
     /// <summary>Rendered deliveries queued over all endpoints at most (bounds the dispatcher's memory).</summary>
     public int QueuedMax { get; init; } = 4096;
