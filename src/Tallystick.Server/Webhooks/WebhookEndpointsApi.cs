@@ -137,7 +137,8 @@ internal static class WebhookEndpointsApi
     private static ApiError NotFound(string id) =>
         new("WEBHOOK_ENDPOINT_NOT_FOUND", $"no webhook endpoint '{id}' in this environment");
 
-    private static void WriteEndpoint(Utf8JsonWriter w, WebhookEndpoint endpoint, string? secret)
+    /// <summary>An endpoint as the API answers it (the CLI's <c>--json</c> prints the same objects).</summary>
+    internal static void WriteEndpoint(Utf8JsonWriter w, WebhookEndpoint endpoint, string? secret)
     {
         w.WriteStartObject();
         w.WriteString("id", endpoint.PublicId);
