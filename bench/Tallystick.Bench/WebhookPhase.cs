@@ -82,7 +82,8 @@ internal static class WebhookPhase
         new(LoadKind.Emit, server.BaseUri, HttpPhase.Connections, duration, prefix, BenchContext.Customers);
 
     /// <summary>What one configuration's round measured.</summary>
-    private sealed record RoundResult(LoadResult Load, double VerifiedPerSecond, CpuUsage Cpu, int Delivered,
+    private sealed record RoundResult(LoadResult Load, long Verified, double VerifiedPerSecond, CpuUsage Cpu,
+        int Delivered,
         List<double> LatenciesMs, List<double> ToSignedMs)
     {
         public string Describe() =>
@@ -109,7 +110,8 @@ internal static class WebhookPhase
         var watch = CpuWatch.Start(tally.Pid);
         var load = await bench.Load.RunAsync(Spec(tally, window, prefix));
         var cpu = watch.Stop();
-        var verifiedPerSecond = (await api.CheckpointSizeAsync() - verifiedBefore) / clock.Elapsed.TotalSeconds;
+        var verified = await api.CheckpointSizeAsync() - verifiedBefore;
+        var verifiedPerSecond = verified / clock.Elapsed.TotalSeconds;
         var endMs = FastReceiver.NowMs();
         var latencies = new List<double>();
         var toSigned = new List<double>();
@@ -128,7 +130,7 @@ internal static class WebhookPhase
         {
             await api.SetEnabledAsync(endpointId, enabled: false);
         }
-        return new RoundResult(load, verifiedPerSecond, cpu, delivered, latencies, toSigned);
+        return new RoundResult(load, verified, verifiedPerSecond, cpu, delivered, latencies, toSigned);
     }
 
     private static async Task WaitQuiet(FastReceiver fast, TimeSpan cap)
@@ -163,6 +165,13 @@ internal static class WebhookPhase
             $"({-drop:+0.0;-0.0} %), fast receiver {Stats.Rate(fastRate)} ({(fastRate - none) / none * 100:+0.0;-0.0} %)");
         Report.Line("  per round, black hole vs none: " + string.Join(", ", results[Hole].Zip(results[None],
             (h, n) => $"{(h.VerifiedPerSecond - n.VerifiedPerSecond) / n.VerifiedPerSecond * 100:+0.0;-0.0} %")));
+        // The machine is shared: the server's CPU per VERIFIED delta moves less with other people's load than the rate.
+        double CpuPerDelta(string configuration) => results[configuration].Sum(r => r.Cpu.ServerSeconds) * 1e6 /
+            Math.Max(1, results[configuration].Sum(r => r.Verified));
+        var cpuNone = CpuPerDelta(None);
+        Report.Line($"server CPU per VERIFIED delta: none {cpuNone:0} us, black hole {CpuPerDelta(Hole):0} us " +
+            $"({(CpuPerDelta(Hole) - cpuNone) / cpuNone * 100:+0.0;-0.0} %), fast receiver {CpuPerDelta(Fast):0} us " +
+            $"({(CpuPerDelta(Fast) - cpuNone) / cpuNone * 100:+0.0;-0.0} %; it also delivers)");
         var p50 = Stats.Median(results[Fast].Select(r => Stats.Percentile(r.LatenciesMs, 50)));
         var p99 = Stats.Median(results[Fast].Select(r => Stats.Percentile(r.LatenciesMs, 99)));
         Report.Line($"delivery latency (verifiedAt -> arrival at the fast receiver, during the emit load): median of " +

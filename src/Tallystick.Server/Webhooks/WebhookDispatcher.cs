@@ -48,6 +48,7 @@ internal sealed class WebhookDispatcher : BackgroundService
     private long _endpointsVersion = -1;
     private long _endpointsReadAt;
     private long _subscriptionsRefreshedAt;
+    private long _writtenAt;
 
     public WebhookDispatcher(Database database, WebhookEndpoints endpoints, Sequencer sequencer, TimeProvider time,
         TallyOptions options, ILogger<WebhookDispatcher> logger)
@@ -204,9 +205,29 @@ internal sealed class WebhookDispatcher : BackgroundService
             _endpointsReadAt = _time.GetTimestamp();
             SyncQueues(store.ReadEndpoints());
         }
-        RecordFinished(store, store.ReadyMax(_sequencer.Head));
+        if (WriteDue())
+        {
+            RecordFinished(store, store.ReadyMax(_sequencer.Head));
+            _writtenAt = _time.GetTimestamp();
+        }
         Refill(store, stoppingToken);
     }
+
+    /// <summary>
+    /// Whether this pass writes. Promptly (every pass) while some endpoint waits for work, since then the fan-out is
+    /// what its next delivery waits for; otherwise (every endpoint has its queue filled, e.g. one that hangs) at most
+    /// every <see cref="WebhookSchedule.WriteIntervalMax"/>, so the events pile up into fewer, larger transactions:
+    /// each commit rewrites every page it touched, and the sequencer wants the same write lock.
+    /// </summary>
+    private bool WriteDue() =>
+        _time.GetElapsedTime(_writtenAt) >= _schedule.WriteIntervalMax ||
+        _finished.Count + _unrecorded.Count >= _schedule.QueuedMax ||
+        _queues.Values.Any(q => !q.Removed && q.Queued <= QueueTarget(q) / 2);
+
+    private int QueueTarget(WebhookEndpointQueue queue) => Limit(queue) * _schedule.QueuedPerLaneMax;
+
+    private int Limit(WebhookEndpointQueue queue) =>
+        queue.Endpoint.Failing ? _schedule.FailingEndpointInFlightMax : _schedule.EndpointInFlightMax;
 
     /// <summary>Matches the queues to the enabled endpoints: new ones get a queue, gone ones are emptied (their
     /// attempts in flight still end and are recorded).</summary>
@@ -331,8 +352,8 @@ internal sealed class WebhookDispatcher : BackgroundService
             {
                 continue;
             }
-            var limit = queue.Endpoint.Failing ? _schedule.FailingEndpointInFlightMax : _schedule.EndpointInFlightMax;
-            var target = limit * _schedule.QueuedPerLaneMax;
+            var limit = Limit(queue);
+            var target = QueueTarget(queue);
             var room = Math.Min(target - queue.Queued, _schedule.QueuedMax - queuedTotal);
             if (room > 0 && queue.Queued <= target / 2)
             {

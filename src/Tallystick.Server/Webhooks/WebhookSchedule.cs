@@ -51,6 +51,10 @@ internal sealed record WebhookSchedule
     /// few hundred times a second whatever the delivery rate.</summary>
     public TimeSpan PassIntervalMin { get; init; } = TimeSpan.FromMilliseconds(5);
 
+    /// <summary>While no endpoint waits for work (every queue is full: a hanging endpoint, say), the dispatcher writes
+    /// (fan-out, recorded attempts) at most this often, in fewer and larger transactions.</summary>
+    public TimeSpan WriteIntervalMax { get; init; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Attempts in flight to one endpoint at most (a slow endpoint cannot take every slot).</summary>
     public int EndpointInFlightMax { get; init; } = 16;
 
