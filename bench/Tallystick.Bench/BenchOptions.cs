@@ -5,7 +5,7 @@ namespace Tallystick.Bench;
 /// <summary>Command-line settings of one bench run.</summary>
 internal sealed class BenchOptions
 {
-    public static readonly string[] AllPhases = ["http", "batch", "verify", "derive", "scoped", "compare", "proofs", "memory"];
+    public static readonly string[] AllPhases = ["http", "batch", "verify", "derive", "scoped", "compare", "proofs", "webhooks", "memory"];
 
     public List<string> Phases { get; } = [];
 

@@ -11,6 +11,9 @@ namespace Tallystick.Bench;
 /// <summary>The child-process side: hosts one server until "stop" arrives on stdin (or stdin closes).</summary>
 internal static class ChildHost
 {
+    /// <summary>The extra argument of <c>--serve-tally</c> that sets <c>WebhooksAllowPrivateTargets</c>.</summary>
+    public const string AllowPrivateWebhookTargets = "--webhooks-allow-private-targets";
+
     public static bool IsChildMode(string[] args) =>
         args.Length >= 2 && (args[0] == "--serve-tally" || args[0] == "--serve-bare");
 
@@ -23,6 +26,7 @@ internal static class ChildHost
                 Urls = url,
                 DataDirectory = args[2],
                 BootstrapApiKeys = "bench=" + ServerProcess.ApiKey,
+                WebhooksAllowPrivateTargets = args.Contains(AllowPrivateWebhookTargets),
             })
             : BareServer.Build(url);
         await app.StartAsync();

@@ -3,7 +3,8 @@ using System.Runtime;
 using System.Runtime.InteropServices;
 using Tallystick.Bench;
 
-// Usage: dotnet run -c Release --project bench/Tallystick.Bench -- [http] [batch] [verify] [derive] [memory]
+// Usage: dotnet run -c Release --project bench/Tallystick.Bench -- [http] [batch] [verify] [derive] [scoped]
+//        [compare] [proofs] [webhooks] [memory]
 //        [--quick | --full] [--no-wrk] [--seconds N] [--memory-deltas N] [--derive-deltas N]
 // See bench/README.md. The same executable hosts the servers under test (--serve-tally / --serve-bare).
 if (ChildHost.IsChildMode(args))
@@ -56,6 +57,7 @@ foreach (var phase in options.Phases)
             "scoped" => ReconcilePhase.RunAsync(bench, scoped: true),
             "compare" => ReconcilePhase.RunAsync(bench, scoped: false),
             "proofs" => ProofsPhase.RunAsync(bench),
+            "webhooks" => WebhookPhase.RunAsync(bench),
             _ => MemoryPhase.RunAsync(bench),
         });
     }

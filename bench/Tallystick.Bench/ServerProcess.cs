@@ -38,9 +38,10 @@ internal sealed class ServerProcess : IAsyncDisposable
     /// <summary>Warning and error lines the server logged.</summary>
     public int LoggedProblems { get; private set; }
 
-    /// <summary>Starts the Tallystick server on a free loopback port over a fresh data directory.</summary>
-    public static Task<ServerProcess> StartTallyAsync(string dataDirectory) =>
-        StartAsync("tally", "--serve-tally", dataDirectory);
+    /// <summary>Starts the Tallystick server on a free loopback port over a fresh data directory. The webhooks phase
+    /// lets it deliver to loopback receivers (<c>TALLY_WEBHOOKS_ALLOW_PRIVATE_TARGETS=true</c>).</summary>
+    public static Task<ServerProcess> StartTallyAsync(string dataDirectory, bool webhooksAllowPrivateTargets = false) =>
+        StartAsync("tally", "--serve-tally", dataDirectory, webhooksAllowPrivateTargets);
 
     /// <summary>Starts the bare ASP.NET Core reference endpoint on a free loopback port.</summary>
     public static Task<ServerProcess> StartBareAsync() => StartAsync("bare", "--serve-bare", null);
@@ -69,7 +70,8 @@ internal sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private static async Task<ServerProcess> StartAsync(string name, string mode, string? dataDirectory)
+    private static async Task<ServerProcess> StartAsync(string name, string mode, string? dataDirectory,
+        bool webhooksAllowPrivateTargets = false)
     {
         var url = new Uri($"http://127.0.0.1:{FreePort()}");
         var path = Environment.ProcessPath ?? throw new InvalidOperationException("no process path");
@@ -89,6 +91,10 @@ internal sealed class ServerProcess : IAsyncDisposable
         if (dataDirectory is not null)
         {
             start.ArgumentList.Add(dataDirectory);
+        }
+        if (webhooksAllowPrivateTargets)
+        {
+            start.ArgumentList.Add(ChildHost.AllowPrivateWebhookTargets);
         }
         var process = new Process { StartInfo = start };
         var server = new ServerProcess(name, url, process, dataDirectory);

@@ -1,26 +1,32 @@
-using System.Globalization;
-using System.Net.Http.Headers;
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tallystick.Server.Deltas;
 using Tallystick.Server.Storage;
-using Tallystick.Webhooks;
 
 namespace Tallystick.Server.Webhooks;
 
+/// <summary>One attempt that ended, waiting to be recorded.</summary>
+internal sealed record FinishedAttempt(long DeliveryId, long EndpointId, int Attempts, long WindowStart,
+    AttemptOutcome Outcome, long AtUnixMs);
+
 /// <summary>
-/// Delivers the outbox, off the sequencer: fans committed events out to the endpoints subscribed to them (once the
-/// state they describe is durable), then attempts due deliveries with bounded concurrency per endpoint and overall,
-/// signing every attempt (PacSpace and Standard Webhooks). At least once: an attempt is recorded only after it
-/// ends; one interrupted by a stop is attempted again after restart, with the same event id. All state is in SQLite.
+/// Delivers the outbox, off the sequencer. One loop owns the database side (<see cref="WebhookDeliveryStore"/>, its
+/// own connection): each pass fans committed events out to the endpoints subscribed to them once the state they
+/// describe is durable, records in the same transaction every attempt that ended since the last pass, and refills
+/// each endpoint's queue with due deliveries, rendered. Lanes (<see cref="WebhookEndpointQueue"/>) send them, at most
+/// <see cref="WebhookSchedule.EndpointInFlightMax"/> per endpoint (<see cref="WebhookSchedule.FailingEndpointInFlightMax"/>
+/// while its last attempt failed, so a dead endpoint holds one slot) and <see cref="WebhookSchedule.InFlightMax"/>
+/// overall, each attempt bounded by <see cref="WebhookSchedule.AttemptTimeout"/>. Passes are at least
+/// <see cref="WebhookSchedule.PassIntervalMin"/> apart, so the dispatcher takes SQLite's write lock, which the
+/// sequencer needs for every commit, a bounded number of times a second whatever the delivery rate.
+/// At least once: an attempt is recorded only after it ends; one interrupted by a stop is sent again after the
+/// restart, with the same event id. All state is in SQLite.
 /// </summary>
 internal sealed class WebhookDispatcher : BackgroundService
 {
-    /// <summary>Deliveries started per endpoint per pass, at most (the rest wait for the next pass).</summary>
-    public const int DueBatchMax = 64;
-
     /// <summary>Characters of an error message kept in the delivery log.</summary>
     public const int ErrorCharsMax = 300;
 
@@ -30,12 +36,19 @@ internal sealed class WebhookDispatcher : BackgroundService
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly WebhookSchedule _schedule;
-    private readonly HttpClient _http;
-    private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly Lock _gate = new();
-    private readonly HashSet<long> _inFlight = [];
-    private readonly Dictionary<long, int> _inFlightByEndpoint = [];
-    private readonly List<Task> _attempts = [];
+    private readonly WebhookSender _sender;
+    private readonly ConcurrentQueue<FinishedAttempt> _finished = new();
+    private readonly List<FinishedAttempt> _unrecorded = [];
+    private readonly Dictionary<long, WebhookEndpointQueue> _queues = [];
+    private readonly ManualResetEventSlim _wake = new(initialState: false);
+    private long _awaitSequenced;
+    private long _awaitVerified;
+    private long _eventsWrittenAt;
+    private int _running;
+    private long _endpointsVersion = -1;
+    private long _endpointsReadAt;
+    private long _subscriptionsRefreshedAt;
+    private long _writtenAt;
 
     public WebhookDispatcher(Database database, WebhookEndpoints endpoints, Sequencer sequencer, TimeProvider time,
         TallyOptions options, ILogger<WebhookDispatcher> logger)
@@ -46,362 +59,379 @@ internal sealed class WebhookDispatcher : BackgroundService
         _time = time;
         _logger = logger;
         _schedule = options.WebhookSchedule ?? WebhookSchedule.Default;
-        var targets = new WebhookTargets(options.WebhooksAllowPrivateTargets);
-        _http = new HttpClient(new SocketsHttpHandler
-        {
-            ConnectCallback = targets.ConnectAsync,
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            UseCookies = false,
-            ConnectTimeout = _schedule.AttemptTimeout,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            MaxConnectionsPerServer = _schedule.EndpointInFlightMax,
-        })
-        { Timeout = Timeout.InfiniteTimeSpan };
-        _http.DefaultRequestHeaders.UserAgent.ParseAdd("Tallystick-Webhooks/1");
+        _sender = new WebhookSender(new WebhookTargets(options.WebhooksAllowPrivateTargets), time, _schedule);
+        _subscriptionsRefreshedAt = _endpointsReadAt = time.GetTimestamp();
     }
 
-    /// <summary>Asks for a pass now (new events or a manual retry); cheap and safe from any thread.</summary>
-    public void Wake()
+    /// <summary>Asks for a pass now (new events, a finished attempt, a manual retry); cheap, from any thread.</summary>
+    public void Wake() => _wake.Set();
+
+    /// <summary>The outbox wrote events in a commit that leaves the log at these sizes: they can be fanned out once
+    /// the published head reaches them (after the fsync), which the loop then checks every
+    /// <see cref="WebhookSchedule.HeadPollInterval"/>.</summary>
+    public void EventsWritten(long sequencedTo, long verifiedTo)
     {
-        try
+        Raise(ref _awaitSequenced, sequencedTo);
+        Raise(ref _awaitVerified, verifiedTo);
+        Volatile.Write(ref _eventsWrittenAt, _time.GetTimestamp());
+        Wake();
+
+        static void Raise(ref long field, long value)
         {
-            _wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already woken: one pending pass covers every wake.
+            var seen = Volatile.Read(ref field);
+            while (value > seen && Interlocked.CompareExchange(ref field, value, seen) is var actual && actual != seen)
+            {
+                seen = actual;
+            }
         }
     }
 
     public override void Dispose()
     {
-        _http.Dispose();
+        _sender.Dispose();
         _wake.Dispose();
         base.Dispose();
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Runs the loop on a thread of its own (<c>tally-webhooks</c>), like the sequencer: on the thread pool
+    /// its passes queued behind the request handlers whenever the server was busy, and deliveries fell seconds
+    /// behind.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await Task.Yield();
-        var lastRefresh = _time.GetTimestamp();
-        while (!stoppingToken.IsCancellationRequested)
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
         {
             try
             {
-                if (_time.GetElapsedTime(lastRefresh) >= WebhookEndpoints.SubscriptionsRefreshInterval)
-                {
-                    _endpoints.RefreshSubscriptions();
-                    lastRefresh = _time.GetTimestamp();
-                }
-                using (var connection = _database.Open())
-                {
-                    FanOut(connection);
-                    StartDue(connection, stoppingToken);
-                }
+                Run(stoppingToken);
+                done.SetResult();
             }
-            catch (Exception e) when (e is SqliteException or StoreUnavailableException)
+            catch (Exception e)
             {
-                _logger.LogWarning(e, "webhook dispatcher pass failed; retrying");
+                done.SetException(e);
             }
-            try
-            {
-                using var delay = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                var tick = Task.Delay(_schedule.PollInterval, _time, delay.Token);
-                await Task.WhenAny(tick, _wake.WaitAsync(delay.Token));
-                await delay.CancelAsync();
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-        }
-        Task[] running;
-        lock (_gate)
+        })
         {
-            running = [.. _attempts];
-        }
-        await Task.WhenAll(running);
+            IsBackground = true,
+            Name = "tally-webhooks",
+        };
+        thread.Start();
+        return done.Task;
     }
 
-    /// <summary>
-    /// Creates the delivery rows of every durable, not yet fanned-out event: one per enabled endpoint of its plane
-    /// that existed when the event was committed and subscribes to its type. Durable: the published head (updated
-    /// only after fsync) covers the event's log entry, so no webhook describes state a crash could still lose.
-    /// </summary>
-    private void FanOut(SqliteConnection connection)
+    private void Run(CancellationToken stoppingToken)
     {
-        var head = _sequencer.Head;
-        using var transaction = connection.BeginTransaction(deferred: false);
-        using var ready = WebhookEndpoints.Command(connection, transaction, """
-            SELECT max(id) FROM webhook_events WHERE fanned_out = 0 AND
-                CASE type WHEN 'receipt.generated' THEN leaf_index < $sequenced ELSE leaf_index < $verified END
-            """, ("$sequenced", head.SequencedSize), ("$verified", head.CheckpointSize));
-        if (ready.ExecuteScalar() is not long max)
-        {
-            return;
-        }
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        using var insert = WebhookEndpoints.Command(connection, transaction, """
-            INSERT OR IGNORE INTO webhook_deliveries
-                (event_id, endpoint_id, plane_id, status, attempts, next_attempt_at, window_start, created_at)
-            SELECT e.id, w.id, e.plane_id, 'pending', 0, $now, $now, $now
-            FROM webhook_events e JOIN webhook_endpoints w ON w.plane_id = e.plane_id
-            WHERE e.fanned_out = 0 AND e.id <= $max AND w.deleted_at IS NULL AND w.enabled = 1
-              AND w.created_at <= e.created_at
-              AND (w.events IS NULL OR instr(',' || w.events || ',', ',' || e.type || ',') > 0)
-            """, ("$now", now), ("$max", max));
-        insert.ExecuteNonQuery();
-        using var mark = WebhookEndpoints.Command(connection, transaction,
-            "UPDATE webhook_events SET fanned_out = 1 WHERE fanned_out = 0 AND id <= $max", ("$max", max));
-        mark.ExecuteNonQuery();
-        transaction.Commit();
-    }
-
-    private void StartDue(SqliteConnection connection, CancellationToken stoppingToken)
-    {
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        var endpoints = new List<long>();
-        using (var due = WebhookEndpoints.Command(connection, null, """
-            SELECT DISTINCT d.endpoint_id FROM webhook_deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id
-            WHERE d.status = 'pending' AND d.next_attempt_at <= $now AND w.enabled = 1 AND w.deleted_at IS NULL
-            """, ("$now", now)))
-        using (var reader = due.ExecuteReader())
-        {
-            while (reader.Read())
-            {
-                endpoints.Add(reader.GetInt64(0));
-            }
-        }
-        using var select = WebhookEndpoints.Command(connection, null, """
-            SELECT id, event_id, attempts, window_start FROM webhook_deliveries
-            WHERE endpoint_id = $endpoint AND status = 'pending' AND next_attempt_at <= $now
-            ORDER BY next_attempt_at, id LIMIT $limit
-            """, ("$endpoint", 0L), ("$now", now), ("$limit", DueBatchMax));
-        foreach (var endpointId in endpoints)
-        {
-            select.Parameters["$endpoint"].Value = endpointId;
-            using var reader = select.ExecuteReader();
-            while (reader.Read())
-            {
-                var delivery = new DueDelivery(reader.GetInt64(0), reader.GetInt64(1), endpointId, reader.GetInt32(2),
-                    reader.GetInt64(3));
-                if (!TryReserve(delivery))
-                {
-                    continue;
-                }
-                var task = Task.Run(() => Attempt(delivery, stoppingToken), CancellationToken.None);
-                lock (_gate)
-                {
-                    _attempts.Add(task);
-                }
-                _ = task.ContinueWith(t => Release(delivery, t), TaskScheduler.Default);
-            }
-        }
-    }
-
-    private sealed record DueDelivery(long Id, long EventId, long EndpointId, int Attempts, long WindowStart);
-
-    private bool TryReserve(DueDelivery delivery)
-    {
-        lock (_gate)
-        {
-            if (_inFlight.Count >= _schedule.InFlightMax || _inFlight.Contains(delivery.Id) ||
-                _inFlightByEndpoint.GetValueOrDefault(delivery.EndpointId) >= _schedule.EndpointInFlightMax)
-            {
-                return false;
-            }
-            _inFlight.Add(delivery.Id);
-            _inFlightByEndpoint[delivery.EndpointId] = _inFlightByEndpoint.GetValueOrDefault(delivery.EndpointId) + 1;
-            return true;
-        }
-    }
-
-    private void Release(DueDelivery delivery, Task task)
-    {
-        lock (_gate)
-        {
-            _inFlight.Remove(delivery.Id);
-            var left = _inFlightByEndpoint[delivery.EndpointId] - 1;
-            if (left == 0)
-            {
-                _inFlightByEndpoint.Remove(delivery.EndpointId);
-            }
-            else
-            {
-                _inFlightByEndpoint[delivery.EndpointId] = left;
-            }
-            _attempts.Remove(task);
-        }
-        if (task.Exception is { } e)
-        {
-            _logger.LogWarning(e, "webhook delivery {Id} attempt failed to run", delivery.Id);
-        }
-        Wake();
-    }
-
-    private async Task Attempt(DueDelivery delivery, CancellationToken stoppingToken)
-    {
-        WebhookEndpoint? endpoint;
-        WebhookEvent? e;
-        WebhookPayload? payload;
-        using (var connection = _database.Open())
-        {
-            endpoint = WebhookEndpoints.FindAny(connection, delivery.EndpointId);
-            e = WebhookEvent.Read(connection, delivery.EventId);
-            payload = e is null ? null : WebhookPayloads.Render(connection, e);
-        }
-        if (endpoint is null || e is null || payload is null)
-        {
-            Record(delivery, new AttemptOutcome(null, "the endpoint or the event no longer exists", 0, Final: true));
-            return;
-        }
-        var started = _time.GetTimestamp();
-        AttemptOutcome outcome;
+        WebhookDeliveryStore? store = null;
         try
         {
-            using var request = Sign(endpoint, e, payload);
-            using var timeout = new CancellationTokenSource(_schedule.AttemptTimeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stoppingToken);
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
-                var code = (int)response.StatusCode;
-                outcome = new AttemptOutcome(code, code is >= 200 and < 300 ? null : $"HTTP {code}", Elapsed(started));
+                var started = _time.GetTimestamp();
+                try
+                {
+                    store ??= new WebhookDeliveryStore(_database);
+                    Pass(store, stoppingToken);
+                }
+                catch (Exception e) when (e is SqliteException or StoreUnavailableException)
+                {
+                    _logger.LogWarning(e, "webhook dispatcher pass failed; retrying");
+                    store?.Dispose();
+                    store = null;
+                }
+                WaitForWork(started, stoppingToken);
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
+            // Lanes see the stop: attempts in flight are abandoned (sent again after the restart). Record the rest.
+            while (Volatile.Read(ref _running) > 0)
             {
-                outcome = new AttemptOutcome(null, $"timed out after {_schedule.AttemptTimeout.TotalSeconds:0.###} s",
-                    Elapsed(started));
+                Thread.Sleep(5);
+            }
+            if (store is not null)
+            {
+                RecordFinished(store, fanOutMax: null);
             }
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (Exception e) when (e is SqliteException or StoreUnavailableException)
         {
-            return; // Not attempted as far as the log is concerned: it is sent again after restart.
+            _logger.LogWarning(e, "webhook dispatcher could not record its last attempts; they are sent again");
         }
-        catch (HttpRequestException x)
+        finally
         {
-            outcome = new AttemptOutcome(null, x.InnerException?.Message ?? x.Message, Elapsed(started));
+            store?.Dispose();
         }
-        Record(delivery, outcome);
     }
 
-    private long Elapsed(long started) => (long)_time.GetElapsedTime(started).TotalMilliseconds;
-
-    private sealed record AttemptOutcome(int? StatusCode, string? Error, long DurationMs, bool Final = false)
+    private void WaitForWork(long started, CancellationToken stoppingToken)
     {
-        public bool Delivered => Error is null;
-    }
-
-    /// <summary>Builds the signed request. Headers: docs/api.md, Webhooks, "Headers and signatures".</summary>
-    private HttpRequestMessage Sign(WebhookEndpoint endpoint, WebhookEvent e, WebhookPayload payload)
-    {
-        var now = _time.GetUtcNow();
-        var milliseconds = now.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture);
-        var seconds = now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-        var secrets = endpoint.SigningSecrets(now.ToUnixTimeMilliseconds());
-        var pacSpace = secrets.Select(s => WebhookSignatures.PacSpace(s, milliseconds, payload.Body)).ToList();
-        var standard = secrets.Select(s => WebhookSignatures.Standard(s, e.PublicId, seconds, payload.Body));
-        var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Url)
+        var elapsed = _time.GetElapsedTime(started);
+        if (elapsed < _schedule.PassIntervalMin && stoppingToken.WaitHandle.WaitOne(_schedule.PassIntervalMin - elapsed))
         {
-            Content = new ByteArrayContent(payload.Body),
-        };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-        var headers = request.Headers;
-        headers.TryAddWithoutValidation("X-PacSpace-Signature", string.Join(',', pacSpace));
-        headers.TryAddWithoutValidation("X-PacSpace-Timestamp", milliseconds);
-        headers.TryAddWithoutValidation("X-Webhook-Event", e.Type);
-        headers.TryAddWithoutValidation("X-Event-ID", e.PublicId);
-        headers.TryAddWithoutValidation("Pacspace-Signature", $"t={milliseconds}," + string.Join(',', pacSpace));
-        headers.TryAddWithoutValidation("Pacspace-Event", e.Type);
-        headers.TryAddWithoutValidation("Idempotency-Key", payload.IdempotencyKey);
-        headers.TryAddWithoutValidation("webhook-id", e.PublicId);
-        headers.TryAddWithoutValidation("webhook-timestamp", seconds);
-        headers.TryAddWithoutValidation("webhook-signature", string.Join(' ', standard));
-        return request;
-    }
-
-    /// <summary>Records an attempt: the attempt row, the delivery's new state and the endpoint's failure streak
-    /// (disabling it after <see cref="WebhookSchedule.DisableAfter"/> of failures), in one short transaction.</summary>
-    private void Record(DueDelivery delivery, AttemptOutcome outcome)
-    {
-        var now = _time.GetUtcNow();
-        var nowMs = now.ToUnixTimeMilliseconds();
-        var attempts = delivery.Attempts + 1;
-        string status;
-        long? next = null;
-        if (outcome.Delivered)
-        {
-            status = "delivered";
+            return;
         }
-        else if (!outcome.Final && _schedule.MayRetry(attempts, DateTimeOffset.FromUnixTimeMilliseconds(delivery.WindowStart), now))
+        var head = _sequencer.Head;
+        var awaiting = Volatile.Read(ref _awaitSequenced) > head.SequencedSize ||
+            Volatile.Read(ref _awaitVerified) > head.CheckpointSize;
+        if (awaiting && _time.GetElapsedTime(Volatile.Read(ref _eventsWrittenAt)) < _schedule.HeadWaitMax)
         {
-            status = "pending";
-            var jitter = RandomNumberGenerator.GetInt32(1_000_000) / 1_000_000.0;
-            next = nowMs + (long)_schedule.RetryDelay(attempts, jitter).TotalMilliseconds;
+            // Events wait for their fsync, a few milliseconds: check the published head again soon.
+            stoppingToken.WaitHandle.WaitOne(_schedule.HeadPollInterval);
         }
         else
         {
-            status = "failed";
+            try
+            {
+                _wake.Wait(_schedule.PollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
-        var error = outcome.Error is { Length: > ErrorCharsMax } text ? text[..ErrorCharsMax] : outcome.Error;
-        var disabled = false;
-        using (var connection = _database.Open())
-        using (var transaction = connection.BeginTransaction(deferred: false))
+        // A wake from now on is seen by the next wait; one before this is covered by the pass that follows.
+        _wake.Reset();
+    }
+
+    private void Pass(WebhookDeliveryStore store, CancellationToken stoppingToken)
+    {
+        if (_time.GetElapsedTime(_subscriptionsRefreshedAt) >= WebhookEndpoints.SubscriptionsRefreshInterval)
         {
-            using (var insert = WebhookEndpoints.Command(connection, transaction, """
-                INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, error, duration_ms)
-                VALUES ($d, $now, $code, $error, $duration)
-                """, ("$d", delivery.Id), ("$now", nowMs), ("$code", outcome.StatusCode), ("$error", error),
-                ("$duration", outcome.DurationMs)))
-            {
-                insert.ExecuteNonQuery();
-            }
-            using (var update = WebhookEndpoints.Command(connection, transaction, """
-                UPDATE webhook_deliveries SET status = $status, attempts = $attempts, next_attempt_at = $next,
-                    last_attempt_at = $now, last_status_code = $code, last_error = $error, last_duration_ms = $duration,
-                    delivered_at = CASE WHEN $status = 'delivered' THEN $now ELSE delivered_at END
-                WHERE id = $d AND status = 'pending'
-                """, ("$status", status), ("$attempts", attempts), ("$next", next), ("$now", nowMs),
-                ("$code", outcome.StatusCode), ("$error", error), ("$duration", outcome.DurationMs), ("$d", delivery.Id)))
-            {
-                update.ExecuteNonQuery();
-            }
-            if (!outcome.Final)
-            {
-                disabled = RecordEndpointHealth(connection, transaction, delivery.EndpointId, outcome, nowMs);
-            }
-            transaction.Commit();
+            // Endpoint changes made by the CLI, in another process, are seen here.
+            _endpoints.RefreshSubscriptions();
+            _subscriptionsRefreshedAt = _time.GetTimestamp();
         }
-        if (disabled)
+        if (_endpoints.Version != _endpointsVersion ||
+            _time.GetElapsedTime(_endpointsReadAt) >= WebhookEndpoints.SubscriptionsRefreshInterval)
         {
-            _logger.LogWarning("webhook endpoint we_{Id} disabled after failing for {Days} days", delivery.EndpointId,
+            _endpointsVersion = _endpoints.Version;
+            _endpointsReadAt = _time.GetTimestamp();
+            SyncQueues(store.ReadEndpoints());
+        }
+        if (WriteDue())
+        {
+            RecordFinished(store, store.ReadyMax(_sequencer.Head));
+            _writtenAt = _time.GetTimestamp();
+        }
+        Refill(store, stoppingToken);
+    }
+
+    /// <summary>
+    /// Whether this pass writes. Promptly (every pass) while some endpoint waits for work, since then the fan-out is
+    /// what its next delivery waits for; otherwise (every endpoint has its queue filled, e.g. one that hangs) at most
+    /// every <see cref="WebhookSchedule.WriteIntervalMax"/>, so the events pile up into fewer, larger transactions:
+    /// each commit rewrites every page it touched, and the sequencer wants the same write lock.
+    /// </summary>
+    private bool WriteDue() =>
+        _time.GetElapsedTime(_writtenAt) >= _schedule.WriteIntervalMax ||
+        _finished.Count + _unrecorded.Count >= _schedule.QueuedMax ||
+        _queues.Values.Any(q => !q.Removed && q.Queued <= QueueTarget(q) / 2);
+
+    private int QueueTarget(WebhookEndpointQueue queue) => Limit(queue) * _schedule.QueuedPerLaneMax;
+
+    private int Limit(WebhookEndpointQueue queue) =>
+        queue.Endpoint.Failing ? _schedule.FailingEndpointInFlightMax : _schedule.EndpointInFlightMax;
+
+    /// <summary>Matches the queues to the enabled endpoints: new ones get a queue, gone ones are emptied (their
+    /// attempts in flight still end and are recorded).</summary>
+    private void SyncQueues(Dictionary<long, DispatchEndpoint> enabled)
+    {
+        foreach (var (id, queue) in _queues.ToList())
+        {
+            if (enabled.ContainsKey(id))
+            {
+                continue;
+            }
+            queue.Remove();
+            if (queue.Claimed == 0)
+            {
+                _queues.Remove(id);
+            }
+        }
+        foreach (var (id, endpoint) in enabled)
+        {
+            if (_queues.TryGetValue(id, out var queue))
+            {
+                queue.Restore(endpoint);
+            }
+            else
+            {
+                _queues[id] = new WebhookEndpointQueue(endpoint);
+            }
+        }
+    }
+
+    /// <summary>The write of a pass: fan-out and the attempts finished so far, in one transaction; nothing when
+    /// there is neither.</summary>
+    private void RecordFinished(WebhookDeliveryStore store, long? fanOutMax)
+    {
+        while (_finished.TryDequeue(out var finished))
+        {
+            _unrecorded.Add(finished);
+        }
+        if (fanOutMax is null && _unrecorded.Count == 0)
+        {
+            return;
+        }
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var updates = _unrecorded.Select(Plan).ToList();
+        var health = Health(_unrecorded);
+        // On failure the attempts stay in _unrecorded (still claimed) and the next pass records them.
+        var disabled = store.Write(fanOutMax, updates, health, now, _schedule.DisableAfter);
+        foreach (var finished in _unrecorded)
+        {
+            _queues.GetValueOrDefault(finished.EndpointId)?.Release(finished.DeliveryId);
+        }
+        foreach (var endpoint in health)
+        {
+            if (_queues.GetValueOrDefault(endpoint.EndpointId) is { } queue)
+            {
+                queue.Endpoint = queue.Endpoint with { Failing = endpoint.FailingSince is not null };
+            }
+        }
+        _unrecorded.Clear();
+        foreach (var id in disabled)
+        {
+            _logger.LogWarning("webhook endpoint we_{Id} disabled after failing for {Days} days", id,
                 _schedule.DisableAfter.TotalDays);
+        }
+        if (disabled.Count > 0)
+        {
             _endpoints.RefreshSubscriptions();
         }
     }
 
-    private bool RecordEndpointHealth(SqliteConnection connection, SqliteTransaction transaction, long endpointId,
-        AttemptOutcome outcome, long nowMs)
+    /// <summary>The delivery's next state after an attempt: delivered, pending (a retry after a jittered backoff)
+    /// or failed (out of attempts and window, or its endpoint or event is gone).</summary>
+    private DeliveryUpdate Plan(FinishedAttempt finished)
     {
+        var outcome = finished.Outcome;
+        var attempts = finished.Attempts + 1;
+        var error = outcome.Error is { Length: > ErrorCharsMax } text ? text[..ErrorCharsMax] : outcome.Error;
+        var at = DateTimeOffset.FromUnixTimeMilliseconds(finished.AtUnixMs);
         if (outcome.Delivered)
         {
-            using var healthy = WebhookEndpoints.Command(connection, transaction,
-                "UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $id AND failing_since IS NOT NULL",
-                ("$id", endpointId));
-            healthy.ExecuteNonQuery();
-            return false;
+            return new DeliveryUpdate(finished.DeliveryId, "delivered", attempts, null, finished.AtUnixMs,
+                outcome.StatusCode, error, outcome.DurationMs);
         }
-        using var failing = WebhookEndpoints.Command(connection, transaction,
-            "UPDATE webhook_endpoints SET failing_since = coalesce(failing_since, $now) WHERE id = $id",
-            ("$now", nowMs), ("$id", endpointId));
-        failing.ExecuteNonQuery();
-        using var disable = WebhookEndpoints.Command(connection, transaction, """
-            UPDATE webhook_endpoints SET enabled = 0, updated_at = $now,
-                disabled_reason = 'every delivery attempt failed since ' || strftime('%Y-%m-%dT%H:%M:%fZ', failing_since / 1000.0, 'unixepoch') || ' (last: ' || $error || ')'
-            WHERE id = $id AND enabled = 1 AND failing_since <= $cutoff
-            """, ("$now", nowMs), ("$error", outcome.Error), ("$id", endpointId),
-            ("$cutoff", nowMs - (long)_schedule.DisableAfter.TotalMilliseconds));
-        return disable.ExecuteNonQuery() == 1;
+        if (!outcome.Final &&
+            _schedule.MayRetry(attempts, DateTimeOffset.FromUnixTimeMilliseconds(finished.WindowStart), at))
+        {
+            var jitter = RandomNumberGenerator.GetInt32(1_000_000) / 1_000_000.0;
+            var next = finished.AtUnixMs + (long)_schedule.RetryDelay(attempts, jitter).TotalMilliseconds;
+            return new DeliveryUpdate(finished.DeliveryId, "pending", attempts, next, finished.AtUnixMs,
+                outcome.StatusCode, error, outcome.DurationMs);
+        }
+        return new DeliveryUpdate(finished.DeliveryId, "failed", attempts, null, finished.AtUnixMs, outcome.StatusCode,
+            error, outcome.DurationMs);
+    }
+
+    /// <summary>Each endpoint's failure streak after these attempts, in the order they ended: healthy if the last
+    /// one was delivered; else failing since the first failure after the last success (or since earlier, when no
+    /// attempt here succeeded).</summary>
+    private static List<EndpointHealth> Health(List<FinishedAttempt> finished)
+    {
+        var health = new List<EndpointHealth>();
+        foreach (var group in finished.Where(f => !f.Outcome.Final).GroupBy(f => f.EndpointId))
+        {
+            var list = group.ToList();
+            var lastSuccess = list.FindLastIndex(f => f.Outcome.Delivered);
+            health.Add(lastSuccess == list.Count - 1
+                ? new EndpointHealth(group.Key, null, Continues: false, null)
+                : new EndpointHealth(group.Key, list[lastSuccess + 1].AtUnixMs, Continues: lastSuccess < 0,
+                    list[^1].Outcome.Error));
+        }
+        return health;
+    }
+
+    /// <summary>Tops up each endpoint's queue with due deliveries (rendered) and starts lanes for them.</summary>
+    private void Refill(WebhookDeliveryStore store, CancellationToken stoppingToken)
+    {
+        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
+        var queuedTotal = _queues.Values.Sum(q => q.Queued);
+        foreach (var queue in _queues.Values)
+        {
+            if (queue.Removed)
+            {
+                continue;
+            }
+            var limit = Limit(queue);
+            var target = QueueTarget(queue);
+            var room = Math.Min(target - queue.Queued, _schedule.QueuedMax - queuedTotal);
+            if (room > 0 && queue.Queued <= target / 2)
+            {
+                // The claimed rows come first among the due ones (in flight, or finished and not yet recorded), so
+                // asking for that many more leaves room for new ones.
+                foreach (var row in store.Due(queue.Id, now, queue.Claimed + room))
+                {
+                    if (room == 0)
+                    {
+                        break;
+                    }
+                    if (!queue.IsClaimed(row.Id))
+                    {
+                        Claim(store, queue, row);
+                        room--;
+                        queuedTotal++;
+                    }
+                }
+            }
+            while (Volatile.Read(ref _running) < _schedule.InFlightMax && queue.TryStartLane(limit))
+            {
+                Interlocked.Increment(ref _running);
+                _ = RunLane(queue, stoppingToken);
+            }
+        }
+    }
+
+    private void Claim(WebhookDeliveryStore store, WebhookEndpointQueue queue, DueRow row)
+    {
+        var e = store.Payloads.ReadEvent(row.EventId);
+        if (e is not null && store.Payloads.Render(e) is { } payload)
+        {
+            queue.Enqueue(new QueuedDelivery(row.Id, queue.Id, row.Attempts, row.WindowStart, e, payload));
+            return;
+        }
+        queue.Claim(row.Id);
+        _finished.Enqueue(new FinishedAttempt(row.Id, queue.Id, row.Attempts, row.WindowStart,
+            new AttemptOutcome(null, "the event or what it describes no longer exists", 0, Final: true),
+            _time.GetUtcNow().ToUnixTimeMilliseconds()));
+    }
+
+    /// <summary>A lane: sends the endpoint's queued deliveries one after the other until the queue is empty.</summary>
+    private async Task RunLane(WebhookEndpointQueue queue, CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (queue.TryTakeOrEndLane(stoppingToken.IsCancellationRequested, out var delivery))
+            {
+                var outcome = await Send(queue, delivery!, stoppingToken);
+                if (outcome is null)
+                {
+                    queue.Release(delivery!.Id);
+                    continue;
+                }
+                _finished.Enqueue(new FinishedAttempt(delivery!.Id, delivery.EndpointId, delivery.Attempts,
+                    delivery.WindowStart, outcome, _time.GetUtcNow().ToUnixTimeMilliseconds()));
+                Wake();
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _running);
+            Wake();
+        }
+    }
+
+    private async Task<AttemptOutcome?> Send(WebhookEndpointQueue queue, QueuedDelivery delivery,
+        CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await _sender.SendAsync(queue.Endpoint.Endpoint, delivery, stoppingToken);
+        }
+        catch (Exception e) when (e is InvalidOperationException or UriFormatException or IOException)
+        {
+            // A request that cannot even be built or written is a failed attempt like any other: retried later.
+            _logger.LogWarning(e, "webhook delivery {Id} attempt failed to run", delivery.Id);
+            return new AttemptOutcome(null, e.Message, 0);
+        }
     }
 }

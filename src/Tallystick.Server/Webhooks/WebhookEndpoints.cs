@@ -58,14 +58,24 @@ internal sealed class WebhookEndpoints(Database database, TimeProvider time)
 
     public static readonly TimeSpan SubscriptionsRefreshInterval = TimeSpan.FromSeconds(2);
 
-    private const string Columns = "id, plane_id, url, description, events, enabled, disabled_reason, secret, " +
+    /// <summary>The columns <see cref="ReadEndpoint"/> reads, in its order.</summary>
+    internal const string Columns = "id, plane_id, url, description, events, enabled, disabled_reason, secret, " +
         "previous_secret, previous_secret_until, created_at, updated_at";
 
     private volatile WebhookSubscriptions _subscriptions = WebhookSubscriptions.Load(database);
+    private long _version;
 
     public WebhookSubscriptions Subscriptions => _subscriptions;
 
-    public void RefreshSubscriptions() => _subscriptions = WebhookSubscriptions.Load(database);
+    /// <summary>Grows with every change made through this instance and every refresh: the dispatcher reads the
+    /// endpoints again when it moved.</summary>
+    public long Version => Interlocked.Read(ref _version);
+
+    public void RefreshSubscriptions()
+    {
+        _subscriptions = WebhookSubscriptions.Load(database);
+        Interlocked.Increment(ref _version);
+    }
 
     public (WebhookEndpoint? Endpoint, ApiError? Error) Create(long planeId, string url, string? description,
         IReadOnlyList<string>? events, bool enabled)
@@ -107,14 +117,6 @@ internal sealed class WebhookEndpoints(Database database, TimeProvider time)
     {
         using var connection = database.Open();
         return Read(connection, null, planeId, id);
-    }
-
-    /// <summary>Finds an endpoint by id whatever its plane (the dispatcher's view); null when deleted.</summary>
-    public static WebhookEndpoint? FindAny(SqliteConnection connection, long id)
-    {
-        using var command = Command(connection, null,
-            $"SELECT {Columns} FROM webhook_endpoints WHERE id = $id AND deleted_at IS NULL", ("$id", id));
-        return ReadAll(command).FirstOrDefault();
     }
 
     public WebhookEndpoint? Update(long planeId, long id, WebhookEndpointPatch patch)
@@ -178,6 +180,7 @@ internal sealed class WebhookEndpoints(Database database, TimeProvider time)
         }
         var endpoint = Read(connection, transaction, planeId, id);
         transaction.Commit();
+        Interlocked.Increment(ref _version);
         return endpoint;
     }
 
@@ -226,15 +229,19 @@ internal sealed class WebhookEndpoints(Database database, TimeProvider time)
         var endpoints = new List<WebhookEndpoint>();
         while (reader.Read())
         {
-            endpoints.Add(new WebhookEndpoint(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4).Split(','),
-                reader.GetInt64(5) == 1, reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetString(7),
-                reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetInt64(9),
-                reader.GetInt64(10), reader.GetInt64(11)));
+            endpoints.Add(ReadEndpoint(reader));
         }
         return endpoints;
     }
+
+    /// <summary>The endpoint at the reader's row, whose first columns are <see cref="Columns"/>.</summary>
+    internal static WebhookEndpoint ReadEndpoint(SqliteDataReader reader) =>
+        new(reader.GetInt64(0), reader.GetInt64(1), reader.GetString(2),
+            reader.IsDBNull(3) ? null : reader.GetString(3),
+            reader.IsDBNull(4) ? null : reader.GetString(4).Split(','),
+            reader.GetInt64(5) == 1, reader.IsDBNull(6) ? null : reader.GetString(6), reader.GetString(7),
+            reader.IsDBNull(8) ? null : reader.GetString(8), reader.IsDBNull(9) ? null : reader.GetInt64(9),
+            reader.GetInt64(10), reader.GetInt64(11));
 
     internal static SqliteCommand Command(SqliteConnection connection, SqliteTransaction? transaction, string sql,
         params (string Name, object? Value)[] parameters)

@@ -125,7 +125,8 @@ internal static class WebhookEndpointsApi
     private static ApiError NotFound(string id) =>
         new("WEBHOOK_ENDPOINT_NOT_FOUND", $"no webhook endpoint '{id}' in this environment");
 
-    private static void WriteEndpoint(Utf8JsonWriter w, WebhookEndpoint endpoint, string? secret) =>
+    /// <summary>An endpoint as the API answers it (the CLI's <c>--json</c> prints the same objects).</summary>
+    internal static void WriteEndpoint(Utf8JsonWriter w, WebhookEndpoint endpoint, string? secret) =>
         JsonSerializer.Serialize(w, ToResult(endpoint, secret), WireJson.Default.WebhookEndpointResult);
 
     /// <summary>The endpoint as its wire record (shared with the SDK); the secret only when given.</summary>
@@ -264,7 +265,7 @@ internal static class WebhookEndpointsApi
     public static void MapWebhooks(this WebApplication app)
     {
         var dispatcher = app.Services.GetRequiredService<WebhookDispatcher>();
-        var outbox = new WebhookOutbox(app.Services.GetRequiredService<WebhookEndpoints>(), dispatcher.Wake);
+        var outbox = new WebhookOutbox(app.Services.GetRequiredService<WebhookEndpoints>(), dispatcher.EventsWritten);
         app.Services.GetRequiredService<Deltas.Sequencer>().OnCommit = outbox.OnCommit;
         app.MapWebhookEndpoints();
         app.MapWebhookDeliveries();

@@ -9,13 +9,19 @@ namespace Tallystick.Server.Webhooks;
 /// state committed. Only planes with an enabled endpoint subscribed to the type get rows; with no endpoint at all
 /// the hook reads one field and returns. Each event kind is one <c>INSERT … SELECT</c> over a rowid range: records
 /// and period checkpoints are written in leaf order, so the rows of a leaf range [from, to) are the rowids after the
-/// last one below <c>from</c> (<see cref="LeafCursor"/>) whose leaf index is below <c>to</c>.
+/// last one below <c>from</c> (<see cref="LeafCursor"/>) whose leaf index is below <c>to</c>. The statements are
+/// written so that SQLite can only walk those rowid ranges (<c>CROSS JOIN</c> keeps records the outer loop and deltas
+/// a rowid range inside it; the unary <c>+</c> keeps the plane filter off the per-plane indexes): left to choose,
+/// its planner scanned every delta, or every period checkpoint of the plane, on each commit, which made the
+/// sequencer's cost per commit grow with the ledger. <paramref name="written"/> gets the commit's sizes when it wrote
+/// events (<see cref="WebhookDispatcher.EventsWritten"/>): they are deliverable once the published head reaches them.
 /// </summary>
-internal sealed class WebhookOutbox(WebhookEndpoints endpoints, Action wake)
+internal sealed class WebhookOutbox(WebhookEndpoints endpoints, Action<long, long> written)
 {
     private readonly LeafCursor _sequencedRecords = new("records");
     private readonly LeafCursor _verifiedRecords = new("records");
     private readonly LeafCursor _verifiedCheckpoints = new("period_checkpoints");
+    private readonly OutboxStatements _statements = new();
 
     /// <summary>Runs on the sequencer thread, inside its open transaction.</summary>
     public void OnCommit(CommitContext context)
@@ -31,7 +37,7 @@ internal sealed class WebhookOutbox(WebhookEndpoints endpoints, Action wake)
         {
             inserted += Insert(context, _sequencedRecords, context.SequencedFrom, context.SequencedTo, receiptPlanes,
                 "SELECT r.plane_id, 'receipt.generated', r.id, r.leaf_index, $now FROM records r " +
-                "WHERE r.id > $after AND r.leaf_index < $to AND r.plane_id IN ({0}) ORDER BY r.id");
+                "WHERE r.id > $after AND r.leaf_index < $to AND +r.plane_id IN ({0}) ORDER BY r.id");
         }
         if (context.VerifiedTo > context.VerifiedFrom)
         {
@@ -39,36 +45,85 @@ internal sealed class WebhookOutbox(WebhookEndpoints endpoints, Action wake)
             {
                 inserted += Insert(context, _verifiedRecords, context.VerifiedFrom, context.VerifiedTo, deltaPlanes,
                     "SELECT r.plane_id, 'delta.verified', d.id, r.leaf_index, $now FROM records r " +
-                    "JOIN deltas d ON d.id >= r.first_delta AND d.id < r.first_delta + r.delta_count " +
-                    "WHERE r.id > $after AND r.leaf_index < $to AND r.plane_id IN ({0}) ORDER BY d.id");
+                    "CROSS JOIN deltas d ON d.id >= r.first_delta AND d.id < r.first_delta + r.delta_count " +
+                    "WHERE r.id > $after AND r.leaf_index < $to AND +r.plane_id IN ({0}) ORDER BY r.id, d.id");
             }
             if (subscriptions.PlanesFor(WebhookEventTypes.CheckpointVerified) is { } checkpointPlanes)
             {
                 inserted += Insert(context, _verifiedCheckpoints, context.VerifiedFrom, context.VerifiedTo,
                     checkpointPlanes, "SELECT c.plane_id, 'checkpoint.verified', c.id, c.leaf_index, $now " +
-                    "FROM period_checkpoints c WHERE c.id > $after AND c.leaf_index < $to AND c.plane_id IN ({0}) " +
+                    "FROM period_checkpoints c WHERE c.id > $after AND c.leaf_index < $to AND +c.plane_id IN ({0}) " +
                     "ORDER BY c.id");
             }
         }
         if (inserted > 0)
         {
-            wake();
+            written(context.SequencedTo, context.VerifiedTo);
         }
     }
 
-    private static int Insert(CommitContext context, LeafCursor cursor, long from, long to, string planes, string select)
+    private int Insert(CommitContext context, LeafCursor cursor, long from, long to, string planes, string select)
     {
-        var after = cursor.RowidBefore(context.Connection, context.Transaction, from);
-        using var command = context.Connection.CreateCommand();
-        command.Transaction = context.Transaction;
-        command.CommandText = "INSERT INTO webhook_events (plane_id, type, subject, leaf_index, created_at) " +
-            string.Format(System.Globalization.CultureInfo.InvariantCulture, select, planes);
-        command.Parameters.AddWithValue("$now", context.NowUnixMs);
-        command.Parameters.AddWithValue("$after", after);
-        command.Parameters.AddWithValue("$to", to);
+        var statements = _statements.For(context.Connection, context.Transaction);
+        var after = cursor.RowidBefore(statements, from);
+        var command = statements.Get("INSERT INTO webhook_events (plane_id, type, subject, leaf_index, created_at) " +
+            string.Format(System.Globalization.CultureInfo.InvariantCulture, select, planes), "$now", "$after", "$to");
+        command.Parameters["$now"].Value = context.NowUnixMs;
+        command.Parameters["$after"].Value = after;
+        command.Parameters["$to"].Value = to;
         var inserted = command.ExecuteNonQuery();
-        cursor.Expect(context.Connection, context.Transaction, after, to);
+        cursor.Expect(statements, after, to);
         return inserted;
+    }
+}
+
+/// <summary>
+/// The outbox's statements on the sequencer's connection, prepared once and reused by every commit (preparing them
+/// again on each commit cost the sequencer thread more than running them). A new connection (the sequencer reopens
+/// its connection after a failure) drops them all, and so does reaching <see cref="StatementsMax"/> (each set of
+/// subscribed planes is another text). Used only on the sequencer thread.
+/// </summary>
+internal sealed class OutboxStatements
+{
+    /// <summary>Distinct statement texts kept at most.</summary>
+    public const int StatementsMax = 64;
+
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private SqliteConnection? _connection;
+    private SqliteTransaction? _transaction;
+
+    /// <summary>Binds the statements to the commit's connection and transaction.</summary>
+    public OutboxStatements For(SqliteConnection connection, SqliteTransaction transaction)
+    {
+        if (!ReferenceEquals(connection, _connection) || _commands.Count >= StatementsMax)
+        {
+            foreach (var command in _commands.Values)
+            {
+                command.Dispose();
+            }
+            _commands.Clear();
+            _connection = connection;
+        }
+        _transaction = transaction;
+        return this;
+    }
+
+    /// <summary>The prepared statement for <paramref name="sql"/>, in the current transaction, with integer
+    /// parameters named <paramref name="parameters"/>.</summary>
+    public SqliteCommand Get(string sql, params string[] parameters)
+    {
+        if (!_commands.TryGetValue(sql, out var command))
+        {
+            command = _connection!.CreateCommand();
+            command.CommandText = sql;
+            foreach (var name in parameters)
+            {
+                command.Parameters.Add(name, SqliteType.Integer);
+            }
+            _commands[sql] = command;
+        }
+        command.Transaction = _transaction;
+        return command;
     }
 }
 
@@ -86,7 +141,7 @@ internal sealed class LeafCursor(string table)
     private long _expectedLeaf = -1;
     private long _expectedRowid;
 
-    public long RowidBefore(SqliteConnection connection, SqliteTransaction transaction, long leaf)
+    public long RowidBefore(OutboxStatements statements, long leaf)
     {
         if (leaf == _leaf)
         {
@@ -97,32 +152,26 @@ internal sealed class LeafCursor(string table)
             (_leaf, _rowid) = (_expectedLeaf, _expectedRowid);
             return _rowid;
         }
-        (_leaf, _rowid) = (leaf, Search(connection, transaction, leaf));
+        (_leaf, _rowid) = (leaf, Search(statements, leaf));
         return _rowid;
     }
 
     /// <summary>Remembers the answer for <paramref name="leaf"/>: the last rowid after <paramref name="after"/> whose
     /// leaf index is below it.</summary>
-    public void Expect(SqliteConnection connection, SqliteTransaction transaction, long after, long leaf)
+    public void Expect(OutboxStatements statements, long after, long leaf)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT coalesce(max(id), $after) FROM {table} WHERE id > $after AND leaf_index < $leaf";
-        command.Parameters.AddWithValue("$after", after);
-        command.Parameters.AddWithValue("$leaf", leaf);
+        var command = statements.Get(
+            $"SELECT coalesce(max(id), $after) FROM {table} WHERE id > $after AND leaf_index < $leaf", "$after", "$leaf");
+        command.Parameters["$after"].Value = after;
+        command.Parameters["$leaf"].Value = leaf;
         (_expectedLeaf, _expectedRowid) = (leaf, (long)command.ExecuteScalar()!);
     }
 
-    private long Search(SqliteConnection connection, SqliteTransaction transaction, long leaf)
+    private long Search(OutboxStatements statements, long leaf)
     {
-        using var max = connection.CreateCommand();
-        max.Transaction = transaction;
-        max.CommandText = $"SELECT coalesce(max(id), 0) FROM {table}";
-        long low = 0, high = (long)max.ExecuteScalar()!;
-        using var probe = connection.CreateCommand();
-        probe.Transaction = transaction;
-        probe.CommandText = $"SELECT id, leaf_index FROM {table} WHERE id >= $mid ORDER BY id LIMIT 1";
-        var mid = probe.Parameters.Add("$mid", SqliteType.Integer);
+        long low = 0, high = (long)statements.Get($"SELECT coalesce(max(id), 0) FROM {table}").ExecuteScalar()!;
+        var probe = statements.Get($"SELECT id, leaf_index FROM {table} WHERE id >= $mid ORDER BY id LIMIT 1", "$mid");
+        var mid = probe.Parameters["$mid"];
         // Invariant: every rowid ≤ low has leaf_index < leaf (low = 0: none), every rowid > high has leaf_index ≥ leaf.
         while (low < high)
         {

@@ -38,11 +38,38 @@ internal sealed record WebhookSchedule
     /// <summary>How often the dispatcher looks for new events and due retries when nothing woke it.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>How often the dispatcher checks the published head while written events wait for their fsync (a few
+    /// milliseconds; then they are fanned out).</summary>
+    public TimeSpan HeadPollInterval { get; init; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Events waited for longer than this stop the fast head checks (their transaction may have failed);
+    /// <see cref="PollInterval"/> still finds them.</summary>
+    public TimeSpan HeadWaitMax { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Passes of the dispatcher (each at most one write transaction: fan-out and recorded attempts) start at
+    /// least this far apart, so it takes SQLite's write lock, which the sequencer needs on every commit, at most a
+    /// few hundred times a second whatever the delivery rate.</summary>
+    public TimeSpan PassIntervalMin { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>While no endpoint waits for work (every queue is full: a hanging endpoint, say), the dispatcher writes
+    /// (fan-out, recorded attempts) at most this often, in fewer and larger transactions.</summary>
+    public TimeSpan WriteIntervalMax { get; init; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>Attempts in flight to one endpoint at most (a slow endpoint cannot take every slot).</summary>
-    public int EndpointInFlightMax { get; init; } = 4;
+    public int EndpointInFlightMax { get; init; } = 16;
+
+    /// <summary>Attempts in flight to an endpoint whose last attempt failed: a dead or black-holed endpoint holds one
+    /// slot, each for up to <see cref="AttemptTimeout"/>, until an attempt succeeds again.</summary>
+    public int FailingEndpointInFlightMax { get; init; } = 1;
 
     /// <summary>Attempts in flight overall at most.</summary>
-    public int InFlightMax { get; init; } = 64;
+    public int InFlightMax { get; init; } = 256;
+
+    /// <summary>Rendered deliveries kept queued per lane of an endpoint, so lanes never wait for a pass.</summary>
+    public int QueuedPerLaneMax { get; init; } = 8;
+
+    /// <summary>Rendered deliveries queued over all endpoints at most (bounds the dispatcher's memory).</summary>
+    public int QueuedMax { get; init; } = 4096;
 
     /// <summary>The delay before retry <paramref name="retry"/> (1-based), given a uniform sample in [0, 1).</summary>
     public TimeSpan RetryDelay(int retry, double jitter)
