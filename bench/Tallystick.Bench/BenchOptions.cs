@@ -47,7 +47,9 @@ internal sealed class BenchOptions
                 case "--derive-deltas": options.DeriveDeltas = (long)Number(args, ++i, arg); break;
                 case "--proofs-entries": options.ProofsEntries = (long)Number(args, ++i, arg); break;
                 case "--proofs-data":
-                    options.ProofsData = ++i < args.Count ? Path.GetFullPath(args[i]) : throw new ArgumentException("--proofs-data needs a directory");
+                    options.ProofsData = ++i < args.Count
+                        ? Path.GetFullPath(args[i])
+                        : throw new ArgumentException("--proofs-data needs a directory");
                     break;
                 case "all": options.Phases.AddRange(AllPhases); break;
                 default:

@@ -24,7 +24,8 @@ internal static class ProofsPhase
 
     public static async Task RunAsync(BenchContext bench)
     {
-        var entries = bench.Options.ProofsEntries ?? (bench.Options.Quick ? 100_000L : bench.Options.Full ? 10_000_000L : 1_000_000L);
+        var entries = bench.Options.ProofsEntries
+            ?? (bench.Options.Quick ? 100_000L : bench.Options.Full ? 10_000_000L : 1_000_000L);
         var bigCustomer = bench.Options.Quick ? 20_000L : 100_000L;
         var cap = TimeSpan.FromMinutes(entries > 1_000_000 ? 60 : 5);
         var window = bench.Options.Window(10, 2);

@@ -10,10 +10,11 @@ using Tallystick.Server.Verification;
 namespace Tallystick.Server.Tests;
 
 // Goal: the human page GET /verify/{root} re-checks the proof in a real browser and decides by its own checks: every
-// check passes for a real receipt and a real period checkpoint's root, and a tampered answer is reported NOT verified at the step that catches it, even
-// though the tampered answer still says "verified": true. Method: run the page in headless Chromium (Debian's
-// `chromium`, installed by .ci/install-browser) with --dump-dom, once as served and once per tampering fed through
-// the page's documented offline hook (#data=<base64url answer>), and read the result attributes it sets.
+// check passes for a real receipt and a real period checkpoint's root, and a tampered answer is reported NOT
+// verified at the step that catches it, even though the tampered answer still says "verified": true. Method: run the
+// page in headless Chromium (Debian's `chromium`, installed by .ci/install-browser) with --dump-dom, once as served
+// and once per tampering fed through the page's documented offline hook (#data=<base64url answer>), and read the
+// result attributes it sets.
 public sealed partial class VerifyPageBrowserTests(RunningServer server) : IClassFixture<RunningServer>
 {
     private static readonly string[] Steps = ["answer", "items", "root", "summary", "entry", "leaf", "signature", "inclusion"];

@@ -45,7 +45,8 @@ internal static class ProofEndpoints
         using (var connection = database.Open())
         using (var transaction = connection.BeginTransaction(deferred: true))
         {
-            (bundle, error) = Build(new ProofQuery(connection, transaction, plane.Id, id, recordId, selector), head, log, reader);
+            var query = new ProofQuery(connection, transaction, plane.Id, id, recordId, selector);
+            (bundle, error) = Build(query, head, log, reader);
         }
         if (error is not null)
         {
