@@ -25,6 +25,12 @@ internal sealed class BenchOptions
     /// <summary>Overrides the derive phase's preload count.</summary>
     public long? DeriveDeltas { get; private set; }
 
+    /// <summary>Overrides the proofs phase's log size (entries beyond the big customer's).</summary>
+    public long? ProofsEntries { get; private set; }
+
+    /// <summary>A data directory the proofs phase preloads once and keeps; later runs measure a copy of it.</summary>
+    public string? ProofsData { get; private set; }
+
     public static BenchOptions Parse(IReadOnlyList<string> args)
     {
         var options = new BenchOptions();
@@ -39,12 +45,19 @@ internal sealed class BenchOptions
                 case "--seconds": options.Seconds = Number(args, ++i, arg); break;
                 case "--memory-deltas": options.MemoryDeltas = (long)Number(args, ++i, arg); break;
                 case "--derive-deltas": options.DeriveDeltas = (long)Number(args, ++i, arg); break;
+                case "--proofs-entries": options.ProofsEntries = (long)Number(args, ++i, arg); break;
+                case "--proofs-data":
+                    options.ProofsData = ++i < args.Count
+                        ? Path.GetFullPath(args[i])
+                        : throw new ArgumentException("--proofs-data needs a directory");
+                    break;
                 case "all": options.Phases.AddRange(AllPhases); break;
                 default:
                     if (Array.IndexOf(AllPhases, arg) < 0)
                     {
                         throw new ArgumentException($"unknown argument '{arg}'; phases: {string.Join(' ', AllPhases)}; " +
-                            "flags: --quick --full --no-wrk --seconds N --memory-deltas N --derive-deltas N");
+                            "flags: --quick --full --no-wrk --seconds N --memory-deltas N --derive-deltas N --proofs-entries N " +
+                            "--proofs-data DIR");
                     }
                     options.Phases.Add(arg);
                     break;

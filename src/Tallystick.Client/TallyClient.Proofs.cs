@@ -154,7 +154,8 @@ public sealed partial class TallyClient
     /// is the server's; check it without trusting the server with <see cref="GetProofBundleAsync"/> and
     /// <see cref="VerifyBundle"/>.
     /// </summary>
-    /// <param name="proofRoot"><c>0x</c> + 64 hex.</param>
+    /// <param name="proofRoot"><c>0x</c> + 64 hex: a receipt root or a period checkpoint's root; or a proof token
+    /// (<c>tpt1_…</c>), answered as its checkpoint's root once the server has checked the token's signature.</param>
     /// <param name="source"><c>db</c> (default), <c>chain</c> (what the log proves) or <c>both</c>.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <exception cref="TallyApiException"><see cref="TallyErrorKind.NotFound"/> (<c>PROOF_ROOT_NOT_FOUND</c>).</exception>

@@ -76,7 +76,7 @@ public static class TallyServer
         builder.Services.AddSingleton<RequestMetrics>();
         builder.Services.AddSingleton<IdempotencyKeys>();
         builder.Services.AddSingleton<Sequencer>();
-        builder.Services.AddSingleton<TileReader>();
+        builder.Services.AddSingleton<LogReader>();
         builder.Services.AddHostedService(s => s.GetRequiredService<Sequencer>());
         builder.Services.AddHostedService<WalCheckpointer>();
         builder.Services.AddWebhooks();

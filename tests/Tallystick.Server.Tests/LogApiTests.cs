@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Tallystick.Merkle;
 using Tallystick.Notes;
 using Tallystick.Tiles;
@@ -107,6 +108,41 @@ public sealed class LogApiTests(RunningServer server) : IClassFixture<RunningSer
         var (_, defaulted) = await Api.Get(http, "log/proof/consistency?from=10");
         Assert.Equal(size, defaulted.GetProperty("data").GetProperty("to").GetInt64());
         Assert.Equal(note, defaulted.GetProperty("data").GetProperty("checkpoint").GetProperty("note").GetString());
+    }
+
+    // The shared reader caches tiles, partial tiles of every width it met and the subtree hashes inside them: proofs
+    // and roots for many tree sizes, read through one reader in an order that mixes widths, must all equal what the
+    // entries themselves give (leaf hashes from log_entries, roots by the recursive reference MTH).
+    [Fact]
+    public async Task SharedReader_ProofsAndRootsForManySizes_MatchTheEntries()
+    {
+        using (var emitter = server.Client())
+        {
+            await Api.EmitDistinctCustomers(emitter, "reader", 600);
+        }
+        var reader = server.Services.GetRequiredService<TransparencyLog.LogReader>();
+        long published = server.Services.GetRequiredService<Deltas.Sequencer>().Head.CheckpointSize;
+        Assert.True(published >= 600, $"only {published} entries are published");
+        var leaves = Enumerable.Range(0, 600).Select(i => Rfc6962.HashLeaf(reader.Entry(i)!)).ToList();
+        long[] sizes = [599, 1, 2, 3, 255, 256, 257, 300, 511, 512, 513, 7, 129, 600, 258];
+
+        foreach (var size in sizes)
+        {
+            var root = Mth(leaves, 0, (int)size);
+            Assert.Equal(root, reader.Root(size));
+            for (long index = 0; index < size; index += 1 + (index % 7))
+            {
+                var proof = reader.InclusionProof(index, size);
+                var included = MerkleProof.VerifyInclusion(index, size, leaves[(int)index], proof, root);
+                Assert.True(included.IsValid, $"inclusion {index} in {size}: {included}");
+            }
+            foreach (var older in sizes.Where(o => o <= size))
+            {
+                var consistent = MerkleProof.VerifyConsistency(older, size, Mth(leaves, 0, (int)older), root,
+                    reader.ConsistencyProof(older, size));
+                Assert.True(consistent.IsValid, $"consistency {older} → {size}: {consistent}");
+            }
+        }
     }
 
     [Fact]

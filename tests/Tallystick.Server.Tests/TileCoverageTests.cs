@@ -30,6 +30,6 @@ public sealed class TileCoverageTests
     public void Covers_FollowsTheSpec(long size, bool entries, int level, long index, int width, bool expected)
     {
         var tile = entries ? TilePath.EntryBundle(index, width) : TilePath.HashTile(level, index, width);
-        Assert.Equal(expected, TileReader.Covers(size, tile));
+        Assert.Equal(expected, LogReader.Covers(size, tile));
     }
 }

@@ -10,7 +10,8 @@ using Tallystick.Server.Verification;
 
 namespace Tallystick.Server.Tests;
 
-// Goal: GET /api/v1/verify/{proofRoot} answers anyone holding a receipt root (no API key, whichever tenant owns it)
+// Goal: GET /api/v1/verify/{proofRoot} answers anyone holding a receipt root or a period checkpoint's root (or its
+// proof token; no API key, whichever tenant owns it)
 // with exactly what the ledger recorded, plus log evidence that proves it without trusting the server; it never
 // confuses an unknown or malformed root with an error page, tells QUEUED/PROCESSING apart from VERIFIED, answers
 // from the store, the log or both, and honours a tenant's summary-only setting. Method: emit over real HTTP, fetch
@@ -304,6 +305,125 @@ public sealed class VerifyEndpointTests(RunningServer server) : IClassFixture<Ru
         }
     }
 
+    [Fact]
+    public async Task CheckpointRoot_AnsweredWithSignedStatement_SummaryFromIt_ItemsAndLogEvidenceCheckIndependently()
+    {
+        using var client = server.Client();
+        var checkpoint = await CreateCheckpoint(client, "verify_chk", ["100"], ["-42.5", "7.25"], ["0.00000001"]);
+        var root = checkpoint.GetProperty("proofRoot").GetString()!;
+        using var anonymous = server.Client(apiKey: null);
+
+        var data = await WaitVerifiedAnswer(anonymous, root);
+
+        Assert.Equal("checkpoint", data.GetProperty("kind").GetString());
+        Assert.Equal(root, data.GetProperty("proofRoot").GetString());
+        var token = checkpoint.GetProperty("proofToken").GetString()!;
+        var statement = ProofToken.Verify(token, await LogKey(anonymous), out var failure);
+        Assert.Null(failure);
+        Assert.Equal(token, ProofToken.Encode(data.GetProperty("statement").GetString()!));
+        Assert.Equal(statement!.CustomerReference, data.GetProperty("customerReference").GetString());
+        var summary = data.GetProperty("summary");
+        Assert.Equal(4, summary.GetProperty("recordCount").GetInt32());
+        Assert.Equal(0m, summary.GetProperty("startingBalance").GetDecimal());
+        Assert.Equal(64.75000001m, summary.GetProperty("endingBalance").GetDecimal());
+        Assert.Equal(64.75000001m, summary.GetProperty("netChange").GetDecimal());
+        var records = data.GetProperty("records").EnumerateArray().ToList();
+        Assert.Equal([0L, 1L, 2L, 3L], records.Select(r => r.GetProperty("sequenceNumber").GetInt64()));
+        Assert.Equal([100m, -42.5m, 7.25m, 0.00000001m], records.Select(r => r.GetProperty("amount").GetDecimal()));
+        Assert.Equal(Timestamps.Format(statement.AnchoredAtUnixMs), data.GetProperty("recordedAt").GetString());
+        Assert.Equal(statement.LogIndex, data.GetProperty("log").GetProperty("leafIndex").GetInt64());
+
+        await CheckIndependently(anonymous, data, root);
+    }
+
+    [Fact]
+    public async Task ProofToken_VerifiesOnlineInOneCall_SameAnswerAsItsRoot_TamperedToken404()
+    {
+        using var client = server.Client();
+        var checkpoint = await CreateCheckpoint(client, "verify_token", ["12", "-2"]);
+        var root = checkpoint.GetProperty("proofRoot").GetString()!;
+        var token = checkpoint.GetProperty("proofToken").GetString()!;
+        using var anonymous = server.Client(apiKey: null);
+        var byRoot = await WaitVerifiedAnswer(anonymous, root);
+
+        var (status, body) = await Api.Get(anonymous, $"api/v1/verify/{token}");
+        var (chainStatus, chainBody) = await Api.Get(anonymous, $"api/v1/verify/{token}?source=chain");
+        var flipped = token[..^3] + (token[^3] == 'A' ? 'B' : 'A') + token[^2..];
+        var (tamperedStatus, tampered) = await Api.Get(anonymous, $"api/v1/verify/{flipped}");
+
+        Assert.Equal(200, status);
+        var byToken = body.GetProperty("data");
+        Assert.True(byToken.GetProperty("verified").GetBoolean());
+        Assert.Equal(byRoot.GetRawText(), byToken.GetRawText());
+        await CheckIndependently(anonymous, byToken, root);
+        Assert.Equal(200, chainStatus);
+        var chain = chainBody.GetProperty("data");
+        Assert.True(chain.GetProperty("verified").GetBoolean());
+        Assert.Contains("the log proves it", chain.GetProperty("message").GetString(), StringComparison.Ordinal);
+        Assert.Equal(byRoot.GetProperty("statement").GetString(), chain.GetProperty("statement").GetString());
+        Assert.False(chain.TryGetProperty("records", out _));
+        Assert.Equal(404, tamperedStatus);
+        Assert.Equal("PROOF_ROOT_NOT_FOUND", Api.Code(tampered));
+        Assert.False(tampered.GetProperty("verified").GetBoolean());
+        Assert.Contains("signature", tampered.GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CheckpointRoot_SummaryOnlyTenant_NoRecords_StatementAndItemHashesStillCheck()
+    {
+        var key = server.Services.GetRequiredService<TenantDirectory>().CreateKey("verify-private-chk", "test");
+        Assert.True(RevealSetting.Set(server.Services.GetRequiredService<Database>(), "verify-private-chk", Reveal.Summary));
+        using var client = server.Client(key.FullKey);
+        var checkpoint = await CreateCheckpoint(client, "verify_secret_chk", ["3", "4"]);
+        var root = checkpoint.GetProperty("proofRoot").GetString()!;
+        using var anonymous = server.Client(apiKey: null);
+
+        var data = await WaitVerifiedAnswer(anonymous, root);
+
+        Assert.Equal("summary", data.GetProperty("reveal").GetString());
+        Assert.False(data.TryGetProperty("records", out _));
+        Assert.Equal(2, data.GetProperty("itemHashes").GetArrayLength());
+        Assert.Equal(7m, data.GetProperty("summary").GetProperty("netChange").GetDecimal());
+        await CheckIndependently(anonymous, data, root);
+    }
+
+    /// <summary>Emits each batch as one record of <paramref name="customer"/>, waits until verified, and asks for the
+    /// customer's period checkpoint over everything verified; returns its <c>data</c>.</summary>
+    internal static async Task<JsonElement> CreateCheckpoint(HttpClient client, string customer, params string[][] batches)
+    {
+        int n = 0;
+        foreach (var amounts in batches)
+        {
+            var items = string.Join(",", amounts.Select(a => Api.Emit(customer, a, "usage", $"{customer}_{n++}")));
+            var (status, body) = await Api.Post(client, "api/v1/balance/delta/batch", $"{{\"deltas\":[{items}]}}");
+            Assert.Equal(201, status);
+            await Api.WaitVerified(client, body.GetProperty("data").GetProperty("results")[0].GetProperty("recordId").GetString()!);
+        }
+        var (created, checkpoint) = await Api.Post(client, "api/v1/balance/checkpoint", $"{{\"customerId\":\"{customer}\"}}");
+        Assert.Equal(201, created);
+        return checkpoint.GetProperty("data");
+    }
+
+    /// <summary>The verify answer for a root once a signed checkpoint of the log covers its entry.</summary>
+    internal static async Task<JsonElement> WaitVerifiedAnswer(HttpClient anonymous, string root)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var (status, body) = await Api.Get(anonymous, $"api/v1/verify/{root}");
+            Assert.Equal(200, status);
+            if (body.GetProperty("data").GetProperty("verified").GetBoolean())
+            {
+                return body.GetProperty("data");
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"{root} not covered by a signed checkpoint in 10 s");
+            await Task.Delay(10);
+        }
+    }
+
+    private static async Task<NoteVerifier> LogKey(HttpClient anonymous) =>
+        NoteVerifier.Parse((await anonymous.GetStringAsync("log/key")).TrimEnd('\n'));
+
     /// <summary>
     /// Re-checks an answer without trusting the server: item bytes → item hashes → receipt root (RFC 6962) → receipt
     /// entry → leaf hash → inclusion proof → checkpoint root, and the checkpoint's signature under /log/key.
@@ -332,12 +452,31 @@ public sealed class VerifyEndpointTests(RunningServer server) : IClassFixture<Ru
 
         var log = data.GetProperty("log");
         var entry = Convert.FromBase64String(log.GetProperty("logLeaf").GetString()!);
-        Assert.Equal(ReceiptLogEntry.Create(Hex(root), Millis(data.GetProperty("recordedAt").GetString()!)), entry);
+        var key = await LogKey(anonymous);
+        if (data.GetProperty("kind").GetString() == "checkpoint")
+        {
+            // The entry commits to the statement the log signed, which names this root, the balances and the index.
+            var signed = SignedNote.Verify(data.GetProperty("statement").GetString()!, key, out var text);
+            Assert.True(signed.IsValid, signed.Error);
+            var statement = PeriodCheckpoint.TryParse(text);
+            Assert.NotNull(statement);
+            Assert.Equal(Hex(root), statement.ProofRoot);
+            Assert.Equal(statement.LogIndex, log.GetProperty("leafIndex").GetInt64());
+            Assert.Equal(statement.DeltaCount, data.GetProperty("summary").GetProperty("recordCount").GetInt64());
+            Assert.Equal(statement.StartingBalance.ToString(),
+                data.GetProperty("summary").GetProperty("startingBalance").GetRawText());
+            Assert.Equal(statement.EndingBalance.ToString(),
+                data.GetProperty("summary").GetProperty("endingBalance").GetRawText());
+            Assert.Equal(statement.LogEntry(), entry);
+            Assert.Equal(statement.AnchoredAtUnixMs, Millis(data.GetProperty("recordedAt").GetString()!));
+        }
+        else
+        {
+            Assert.Equal(ReceiptLogEntry.Create(Hex(root), Millis(data.GetProperty("recordedAt").GetString()!)), entry);
+        }
         var leafHash = Rfc6962.HashLeaf(entry);
         Assert.Equal(data.GetProperty("verification").GetProperty("verificationReference").GetString(),
             "0x" + Convert.ToHexStringLower(leafHash));
-
-        var key = NoteVerifier.Parse((await anonymous.GetStringAsync("log/key")).TrimEnd('\n'));
         var signature = Checkpoint.TryVerify(log.GetProperty("checkpoint").GetString()!, key, key.Name, out var checkpoint);
         Assert.True(signature.IsValid, signature.Error);
         Assert.Equal(checkpoint!.Size, log.GetProperty("treeSize").GetInt64());

@@ -10,13 +10,17 @@ using Tallystick.Server.Verification;
 namespace Tallystick.Server.Tests;
 
 // Goal: the human page GET /verify/{root} re-checks the proof in a real browser and decides by its own checks: every
-// check passes for a real receipt, and a tampered answer is reported NOT verified at the step that catches it, even
-// though the tampered answer still says "verified": true. Method: run the page in headless Chromium (Debian's
-// `chromium`, installed by .ci/install-browser) with --dump-dom, once as served and once per tampering fed through
-// the page's documented offline hook (#data=<base64url answer>), and read the result attributes it sets.
+// check passes for a real receipt and a real period checkpoint's root, and a tampered answer is reported NOT
+// verified at the step that catches it, even though the tampered answer still says "verified": true. Method: run the
+// page in headless Chromium (Debian's `chromium`, installed by .ci/install-browser) with --dump-dom, once as served
+// and once per tampering fed through the page's documented offline hook (#data=<base64url answer>), and read the
+// result attributes it sets.
 public sealed partial class VerifyPageBrowserTests(RunningServer server) : IClassFixture<RunningServer>
 {
     private static readonly string[] Steps = ["answer", "items", "root", "summary", "entry", "leaf", "signature", "inclusion"];
+
+    private static readonly string[] CheckpointSteps =
+        ["answer", "statement", "items", "root", "summary", "entry", "leaf", "signature", "inclusion"];
 
     [Fact]
     public async Task RealReceipt_EveryCheckPassesInTheBrowser()
@@ -73,6 +77,73 @@ public sealed partial class VerifyPageBrowserTests(RunningServer server) : IClas
         Assert.Equal("fail", page.Steps[failingStep]);
         Assert.All(Steps.TakeWhile(s => s != failingStep), s => Assert.NotEqual("fail", page.Steps[s]));
         Assert.Contains("NOT verified", page.Dom, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RealCheckpointRoot_EveryCheckPassesInTheBrowser_IncludingTheSignedStatement()
+    {
+        var root = await CheckpointRoot("page_chk_real");
+
+        var page = await Chromium.Run(new Uri(server.BaseAddress, $"verify/{root}"));
+
+        Assert.Equal("verified", page.Result);
+        Assert.Null(page.FailedStep);
+        Assert.Equal(CheckpointSteps, page.Steps.Keys);
+        Assert.All(page.Steps, s => Assert.True(s.Value == "pass", $"step {s.Key} is {s.Value}"));
+        Assert.Contains("period checkpoint", page.Dom, StringComparison.Ordinal);
+        Assert.Contains("tallystick.period-checkpoint.v1", page.Dom, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("statement", "statement")]
+    [InlineData("amount", "items")]
+    [InlineData("balances", "summary")]
+    [InlineData("inclusionProof", "inclusion")]
+    public async Task TamperedCheckpointAnswer_PageSaysNotVerifiedAtTheStepThatCatchesIt(string tampering, string failingStep)
+    {
+        var root = await CheckpointRoot("page_chk_tamper_" + tampering);
+        using var anonymous = server.Client(apiKey: null);
+        var answer = JsonNode.Parse(await anonymous.GetStringAsync($"api/v1/verify/{root}"))!;
+        var data = answer["data"]!;
+        switch (tampering)
+        {
+            case "statement":
+                // Restate the closing balance in the signed text itself: the log's signature no longer covers it.
+                var statement = data["statement"]!.GetValue<string>();
+                data["statement"] = statement.Replace("balances 0 ", "balances 1 ", StringComparison.Ordinal);
+                Assert.NotEqual(statement, data["statement"]!.GetValue<string>());
+                break;
+            case "balances":
+                // Shift both balances (the net change still agrees): only the signed statement catches it.
+                data["summary"]!["startingBalance"] = data["summary"]!["startingBalance"]!.GetValue<decimal>() + 6m;
+                data["summary"]!["endingBalance"] = data["summary"]!["endingBalance"]!.GetValue<decimal>() + 6m;
+                break;
+            default:
+                Tamper(data, tampering);
+                break;
+        }
+        var encoded = Convert.ToBase64String(Encoding.UTF8.GetBytes(answer.ToJsonString()))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+        var page = await Chromium.Run(new Uri(server.BaseAddress, $"verify/{root}#data={encoded}"));
+
+        Assert.Equal("failed", page.Result);
+        Assert.Equal(failingStep, page.FailedStep);
+        Assert.Equal("fail", page.Steps[failingStep]);
+        Assert.All(CheckpointSteps.TakeWhile(s => s != failingStep), s => Assert.NotEqual("fail", page.Steps[s]));
+        Assert.Contains("NOT verified", page.Dom, StringComparison.Ordinal);
+    }
+
+    // A period checkpoint over two records of three deltas (the first two as in EmitReceipt), among other records.
+    private async Task<string> CheckpointRoot(string customer)
+    {
+        using var client = server.Client();
+        await Api.EmitDistinctCustomers(client, customer + "_other", 5);
+        var checkpoint = await VerifyEndpointTests.CreateCheckpoint(client, customer, ["-42.5", "7.25"], ["0.00000001"]);
+        var root = checkpoint.GetProperty("proofRoot").GetString()!;
+        using var anonymous = server.Client(apiKey: null);
+        await VerifyEndpointTests.WaitVerifiedAnswer(anonymous, root);
+        return root;
     }
 
     private static void Tamper(JsonNode data, string tampering)

@@ -124,7 +124,8 @@ public sealed record PeriodCheckpoint(
 /// A proof token: a period checkpoint statement signed by the log, as one compact URL-safe string for an invoice:
 /// <c>tpt1_</c> + base64url (no padding) of the signed note. Verifying it offline needs only the log's verifier key
 /// and proves the log issued the statement; its <c>anchored</c> line names the log index whose inclusion
-/// <c>GET /api/v1/verify/{proofRoot}</c> or <c>/log/proof/inclusion</c> proves online in one call.
+/// <c>GET /api/v1/verify/{token}</c> (the token itself, or its root) proves online in one call, with the window's
+/// deltas, or <c>/log/proof/inclusion</c> proves alone.
 /// </summary>
 public static class ProofToken
 {

@@ -5,7 +5,7 @@ namespace Tallystick.Wire;
 /// Holding a proof root grants this one answer: the root is a read capability (docs/proof-spec.md "Public
 /// verification"). Which members are present depends on <see cref="Source"/> and the tenant's reveal setting:
 /// <c>source=chain</c> answers only what the transparency log proves (no summary, no records); a tenant that reveals
-/// only the summary omits <see cref="Records"/> and <see cref="CustomerReference"/>.
+/// only the summary omits <see cref="Records"/> and, for a receipt root, <see cref="CustomerReference"/>.
 /// </summary>
 public sealed record VerifyResult
 {
@@ -19,8 +19,14 @@ public sealed record VerifyResult
     /// <summary>The root asked about, <c>0x</c> + 64 lowercase hex.</summary>
     public required string ProofRoot { get; init; }
 
-    /// <summary>What the root is: <c>receipt</c> (a record's receipt root). Period-checkpoint roots will add a kind.</summary>
+    /// <summary>What the root is: <c>receipt</c> (a record's receipt root) or <c>checkpoint</c> (a period
+    /// checkpoint's proof root).</summary>
     public required string Kind { get; init; }
+
+    /// <summary>For a <c>checkpoint</c> root, in every source: its statement as the log signed it (a C2SP signed note;
+    /// docs/proof-spec.md §9), whose base64url is the proof token. It binds the root, the customer reference, the
+    /// sequence window, the balances and the log index, and its hash is what the 0x02 log entry commits to.</summary>
+    public string? Statement { get; init; }
 
     /// <summary>Which source answered: <c>db</c>, <c>chain</c> (the transparency log) or <c>both</c>.</summary>
     public required string Source { get; init; }
@@ -31,18 +37,20 @@ public sealed record VerifyResult
     /// <summary><c>records</c> or <c>summary</c>: what the tenant lets a root holder see. Omitted for <c>chain</c>.</summary>
     public string? Reveal { get; init; }
 
-    /// <summary>The keyed customer reference (docs/proof-spec.md §3); only when records are revealed.</summary>
+    /// <summary>The keyed customer reference (docs/proof-spec.md §3): when records are revealed, and always for a
+    /// <c>checkpoint</c> root (its signed statement names it).</summary>
     public string? CustomerReference { get; init; }
 
     /// <summary>Counts, net change and balances; omitted for <c>source=chain</c>.</summary>
     public VerifySummary? Summary { get; init; }
 
-    /// <summary>The root's deltas with their exact item bytes; omitted for <c>source=chain</c> and when the tenant
-    /// reveals only the summary.</summary>
+    /// <summary>The root's deltas with their exact item bytes; omitted for <c>source=chain</c>, when the tenant
+    /// reveals only the summary, and for a checkpoint over more than 10,000 deltas.</summary>
     public IReadOnlyList<VerifiedRecord>? Records { get; init; }
 
     /// <summary>Every item hash under the root, in order (salted hiding commitments: they reveal nothing), so the
-    /// receipt root can be recomputed even when records are not revealed. Omitted for <c>source=chain</c>.</summary>
+    /// root can be recomputed even when records are not revealed. Omitted for <c>source=chain</c> and for a checkpoint
+    /// over more than 10,000 deltas (its count and balances are then bound by <see cref="Statement"/> alone).</summary>
     public IReadOnlyList<string>? ItemHashes { get; init; }
 
     /// <summary>PacSpace-style references: the log leaf hash and the API and explorer URLs.</summary>
@@ -126,9 +134,10 @@ public sealed record VerificationLinks
 /// <summary>
 /// The transparency-log evidence for a root: its entry, the entry's inclusion proof and the signed checkpoint it is
 /// proven under (the latest durable one). With the log's key (<c>/log/key</c>, or pinned out of band) anyone checks
-/// it: entry = <c>0x01 ‖ u64be(recordedAt ms) ‖ SHA-256("tallystick/receipt-commitment/v1\n" ‖ root)</c>, leaf hash
-/// = <c>SHA-256(0x00 ‖ entry)</c>, RFC 9162 inclusion at <see cref="LeafIndex"/> up to the checkpoint's root, and the
-/// checkpoint's Ed25519 signature.
+/// it: entry = <c>0x01 ‖ u64be(recordedAt ms) ‖ SHA-256("tallystick/receipt-commitment/v1\n" ‖ root)</c> for a receipt
+/// root, <c>0x02 ‖ u64be(recordedAt ms) ‖ SHA-256("tallystick/checkpoint-commitment/v1\n" ‖ statement text)</c> for a
+/// checkpoint root; leaf hash = <c>SHA-256(0x00 ‖ entry)</c>, RFC 9162 inclusion at <see cref="LeafIndex"/> up to the
+/// checkpoint's root, and the checkpoint's Ed25519 signature.
 /// </summary>
 public sealed record VerifyLogEvidence
 {
@@ -138,7 +147,7 @@ public sealed record VerifyLogEvidence
     /// <summary>The entry's 0-based index in the log.</summary>
     public required long LeafIndex { get; init; }
 
-    /// <summary>The log entry bytes (41 for a receipt), base64.</summary>
+    /// <summary>The log entry bytes (41), base64.</summary>
     public required string LogLeaf { get; init; }
 
     /// <summary>The size of the checkpoint's tree.</summary>

@@ -13,8 +13,9 @@ namespace Tallystick.Server.Deltas;
 
 /// <summary>
 /// <c>GET /api/v1/balance/delta/{recordId}/proof</c>: a self-contained proof bundle (docs/proof-spec.md "Proof
-/// bundles") for one delta of a record, against the latest signed checkpoint. Everything is read in one read
-/// transaction, so the checkpoint and the hash tiles the inclusion proof comes from are one snapshot.
+/// bundles") for one delta of a record, against the latest published checkpoint. The record and its deltas are read in
+/// one read transaction begun after that checkpoint was published; the inclusion proof comes from the shared
+/// <see cref="LogReader"/>, whose tiles covering a published checkpoint never change.
 /// </summary>
 internal static class ProofEndpoints
 {
@@ -24,7 +25,7 @@ internal static class ProofEndpoints
             .Produces<ErrorEnvelope>(400).Produces<ErrorEnvelope>(404).Produces<ErrorEnvelope>(409);
 
     private static async Task GetProof(HttpContext context, string recordId, Sequencer sequencer, Database database,
-        LogIdentity log)
+        LogIdentity log, LogReader reader)
     {
         var plane = Http.Plane(context);
         if (RecordIds.TryParse(recordId) is not { } id)
@@ -44,7 +45,8 @@ internal static class ProofEndpoints
         using (var connection = database.Open())
         using (var transaction = connection.BeginTransaction(deferred: true))
         {
-            (bundle, error) = Build(new ProofQuery(connection, transaction, plane.Id, id, recordId, selector), head, log);
+            var query = new ProofQuery(connection, transaction, plane.Id, id, recordId, selector);
+            (bundle, error) = Build(query, head, log, reader);
         }
         if (error is not null)
         {
@@ -80,7 +82,8 @@ internal static class ProofEndpoints
         return (new DeltaSelector(index, null), indexError);
     }
 
-    private static (ProofBundle? Bundle, ApiError? Error) Build(ProofQuery query, LogHead head, LogIdentity log)
+    private static (ProofBundle? Bundle, ApiError? Error) Build(ProofQuery query, LogHead head, LogIdentity log,
+        LogReader reader)
     {
         if (ReadRecord(query) is not { } record)
         {
@@ -91,22 +94,18 @@ internal static class ProofEndpoints
         {
             return (null, outOfRange);
         }
-        var reader = new LogReader(query.Connection, query.Transaction);
-        var checkpoint = reader.LatestCheckpoint(head.CheckpointSize)
-            ?? throw new InvalidOperationException("the log has no checkpoint; the sequencer signs one at start");
-        if (record.LeafIndex >= checkpoint.Size)
+        if (record.LeafIndex >= head.CheckpointSize)
         {
-            // The head may already be past this snapshot; the record is then between QUEUED and VERIFIED for us.
-            var status = head.StatusOf(record.LeafIndex) switch { "VERIFIED" => "PROCESSING", var other => other };
             return (null, new ApiError("PROOF_NOT_READY",
-                $"record {query.RecordId} is {status}: its log entry (leaf {record.LeafIndex}) is not yet covered by a " +
-                $"signed checkpoint (latest size {checkpoint.Size}); retry shortly", "recordId", RetryAfterSeconds: 1));
+                $"record {query.RecordId} is {head.StatusOf(record.LeafIndex)}: its log entry (leaf {record.LeafIndex}) " +
+                $"is not yet covered by a signed checkpoint (latest size {head.CheckpointSize}); retry shortly",
+                "recordId", RetryAfterSeconds: 1));
         }
         var (items, item) = ReadDeltas(query, record, position);
-        var proof = reader.InclusionProof(record.LeafIndex, checkpoint.Size);
+        var proof = reader.InclusionProof(record.LeafIndex, head.CheckpointSize);
         var bundle = ProofBundle.Create(query.RecordId, record.CustomerId, item, items, position,
-            new TlogProof(record.LeafIndex, proof, checkpoint.Note), log.Verifier);
-        CheckLog(reader, record, bundle, proof, checkpoint);
+            new TlogProof(record.LeafIndex, proof, head.CheckpointNote), log.Verifier);
+        CheckLog(record, bundle, proof, head);
         return (bundle, null);
     }
 
@@ -179,23 +178,23 @@ internal static class ProofEndpoints
         return (hashes, item);
     }
 
-    // The bundle must verify; a mismatch here is a corrupt store or a bug, never the client's fault.
-    private static void CheckLog(LogReader reader, RecordRow record, ProofBundle bundle, byte[][] proof,
-        LogReader.StoredCheckpoint checkpoint)
+    // The bundle must verify; a mismatch here is a corrupt store or a bug, never the client's fault. The entry the
+    // record implies must be included at its index under the signed root, exactly what a verifier checks; log_entries
+    // is not read (the proof comes from the tiles, and `tally log verify` checks that entries and tiles agree).
+    private static void CheckLog(RecordRow record, ProofBundle bundle, byte[][] proof, LogHead head)
     {
-        var entry = reader.Entry(record.LeafIndex);
-        if (entry is null || !string.Equals(Convert.ToBase64String(entry), bundle.LogLeaf, StringComparison.Ordinal)
-            || !entry.AsSpan().SequenceEqual(ReceiptLogEntry.Create(record.Receipt, record.AcceptedAt)))
+        var entry = ReceiptLogEntry.Create(record.Receipt, record.AcceptedAt);
+        if (!string.Equals(Convert.ToBase64String(entry), bundle.LogLeaf, StringComparison.Ordinal))
         {
             throw new InvalidOperationException(
-                $"log entry {record.LeafIndex} does not match its record's receipt root and time");
+                $"record at leaf {record.LeafIndex}: the bundle's log entry is not its receipt root and time");
         }
-        var included = MerkleProof.VerifyInclusion(record.LeafIndex, checkpoint.Size, Rfc6962.HashLeaf(entry), proof,
-            checkpoint.Root);
+        var included = MerkleProof.VerifyInclusion(record.LeafIndex, head.CheckpointSize, Rfc6962.HashLeaf(entry), proof,
+            head.CheckpointRoot);
         if (!included.IsValid)
         {
             throw new InvalidOperationException(
-                $"the stored tiles do not prove leaf {record.LeafIndex} in checkpoint {checkpoint.Size}: {included.Error}");
+                $"the stored tiles do not prove leaf {record.LeafIndex} in checkpoint {head.CheckpointSize}: {included.Error}");
         }
     }
 

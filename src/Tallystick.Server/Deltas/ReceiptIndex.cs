@@ -11,8 +11,9 @@ namespace Tallystick.Server.Deltas;
 /// Receipt roots are random, so an index keyed by the root alone takes each new record at a random place: at scale
 /// every record dirties its own index page, written to the WAL at commit and again at checkpoint. Leading with the
 /// record's epoch (<see cref="EpochRecords"/> consecutive records) confines new entries to the current epoch's small
-/// subtree, whatever the size of the ledger. The price is on the rare read: one index seek per epoch, newest first
-/// (about 150 seeks at 10M records).
+/// subtree, whatever the size of the ledger. The price is on the rare read: one index seek per epoch
+/// (about 150 seeks at 10M records), all of them for every lookup so that its time does not tell whether, or
+/// how long ago, a root was recorded.
 /// </remarks>
 internal static class ReceiptIndex
 {
@@ -33,14 +34,17 @@ internal static class ReceiptIndex
         probe.Transaction = transaction;
         var epoch = probe.Parameters.Add("$e", SqliteType.Integer);
         probe.Parameters.AddWithValue("$root", root);
+        // Every epoch is probed even after a match: a public lookup must take as long for a root that exists as for
+        // one that does not, and as long for an old record as for a new one (VerifiableRoot).
+        long? found = null;
         for (var e = lastEpoch; e >= 0; e--)
         {
             epoch.Value = e;
             if (probe.ExecuteScalar() is long id)
             {
-                return id;
+                found ??= id;
             }
         }
-        return null;
+        return found;
     }
 }

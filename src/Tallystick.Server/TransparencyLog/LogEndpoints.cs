@@ -57,7 +57,7 @@ internal static class LogEndpoints
         return WriteText(context, sequencer.Verifier.VerifierKeyText + "\n");
     }
 
-    private static Task Tile(HttpContext context, Sequencer sequencer, TileReader tiles)
+    private static Task Tile(HttpContext context, Sequencer sequencer, LogReader log)
     {
         var path = context.Request.Path.Value.AsSpan(LogPrefix.Length);
         if (!TilePath.TryParse(path, out var tile, out var problem))
@@ -65,7 +65,7 @@ internal static class LogEndpoints
             return Error(context, new ApiError("INVALID_TILE_PATH", $"malformed tile path: {problem}"));
         }
         var size = sequencer.Head.CheckpointSize;
-        var bytes = tiles.Read(tile, size);
+        var bytes = log.Read(tile, size);
         if (bytes is null)
         {
             return Error(context, new ApiError("TILE_NOT_FOUND",
@@ -79,7 +79,7 @@ internal static class LogEndpoints
         return response.Body.WriteAsync(bytes).AsTask();
     }
 
-    private static Task Inclusion(HttpContext context, Sequencer sequencer, TileReader tiles)
+    private static Task Inclusion(HttpContext context, Sequencer sequencer, LogReader log)
     {
         var head = sequencer.Head;
         var (index, indexError) = RequiredNumber(context, "index");
@@ -94,22 +94,21 @@ internal static class LogEndpoints
         {
             return Error(context, error);
         }
-        var nodes = MerkleProofNodes.Inclusion(index, size);
-        var proof = nodes.Rehash(nodes.Ids.Select(id => tiles.NodeHash(id, size)).ToArray());
+        var proof = log.InclusionProof(index, size);
         var result = new InclusionProofResult
         {
             Index = index,
             Size = size,
-            LeafHash = DeltaRows.Hex(tiles.NodeHash(new NodeId(0, index), size)),
-            RootHash = DeltaRows.Hex(RootOf(size, head, tiles)),
+            LeafHash = DeltaRows.Hex(log.NodeHash(new NodeId(0, index), size)),
+            RootHash = DeltaRows.Hex(RootOf(size, head, log)),
             Proof = [.. proof.Select(DeltaRows.Hex)],
-            Checkpoint = CheckpointOf(size, head, tiles),
+            Checkpoint = CheckpointOf(size, head, log),
         };
         context.Response.Headers.CacheControl = "no-cache";
         return Responses.Write(context, StatusCodes.Status200OK, result, WireJson.Default.EnvelopeInclusionProofResult);
     }
 
-    private static Task Consistency(HttpContext context, Sequencer sequencer, TileReader tiles)
+    private static Task Consistency(HttpContext context, Sequencer sequencer, LogReader log)
     {
         var head = sequencer.Head;
         var (from, fromError) = RequiredNumber(context, "from");
@@ -123,20 +122,15 @@ internal static class LogEndpoints
         {
             return Error(context, error);
         }
-        byte[][] proof = [];
-        if (from > 0 && from < to)
-        {
-            var nodes = MerkleProofNodes.Consistency(from, to);
-            proof = nodes.Rehash(nodes.Ids.Select(id => tiles.NodeHash(id, to)).ToArray());
-        }
+        var proof = log.ConsistencyProof(from, to);
         var result = new ConsistencyProofResult
         {
             From = from,
             To = to,
-            FromRootHash = DeltaRows.Hex(RootOf(from, head, tiles)),
-            ToRootHash = DeltaRows.Hex(RootOf(to, head, tiles)),
+            FromRootHash = DeltaRows.Hex(RootOf(from, head, log)),
+            ToRootHash = DeltaRows.Hex(RootOf(to, head, log)),
             Proof = [.. proof.Select(DeltaRows.Hex)],
-            Checkpoint = CheckpointOf(to, head, tiles),
+            Checkpoint = CheckpointOf(to, head, log),
         };
         context.Response.Headers.CacheControl = "no-cache";
         return Responses.Write(context, StatusCodes.Status200OK, result,
@@ -154,11 +148,11 @@ internal static class LogEndpoints
                 $"{field} {size} is beyond the latest signed checkpoint (tree size {published})", field)
             : null;
 
-    private static byte[] RootOf(long size, LogHead head, TileReader tiles) =>
-        size == head.CheckpointSize ? head.CheckpointRoot : tiles.Root(size);
+    private static byte[] RootOf(long size, LogHead head, LogReader log) =>
+        size == head.CheckpointSize ? head.CheckpointRoot : log.Root(size);
 
-    private static CheckpointInfo? CheckpointOf(long size, LogHead head, TileReader tiles) =>
-        size == head.CheckpointSize ? DeltaRows.Current(head) : tiles.Checkpoint(size);
+    private static CheckpointInfo? CheckpointOf(long size, LogHead head, LogReader log) =>
+        size == head.CheckpointSize ? DeltaRows.Current(head) : log.Checkpoint(size);
 
     private static Task WriteText(HttpContext context, string text)
     {

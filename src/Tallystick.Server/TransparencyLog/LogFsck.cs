@@ -229,7 +229,7 @@ internal static class LogFsck
             {
                 int level = stored.GetInt32(0);
                 long index = stored.GetInt64(1);
-                long items = TileReader.ItemsAtLevel(treeSize, level);
+                long items = LogReader.ItemsAtLevel(treeSize, level);
                 if (level < 0 || index < 0 || index * TilePath.FullWidth >= items)
                 {
                     Problem($"log_tiles holds tile level {level} index {index}, which the tree of size {treeSize} " +

@@ -1,55 +1,145 @@
+using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using Tallystick.Merkle;
+using Tallystick.Server.Deltas;
+using Tallystick.Server.Storage;
+using Tallystick.Tiles;
+using Tallystick.Wire;
 
 namespace Tallystick.Server.TransparencyLog;
 
 /// <summary>
-/// Reads the stored transparency log on a read connection: the latest signed checkpoint, entries, node hashes from
-/// the hash tiles (C2SP tlog-tiles layout as <see cref="TileStore"/> writes it: tile L/N holds up to 256 hashes at
-/// tree height 8L) and inclusion proofs built from them. The sequencer writes a checkpoint and the tiles it covers in
-/// one transaction, so a caller that reads inside one read transaction sees tiles that cover the checkpoint it read.
-/// Tiles are cached for the reader's lifetime: use one reader per request. Not thread-safe.
+/// The one reader of the stored transparency log, shared by the <c>/log/</c> API, proof bundles and public verify:
+/// hash tiles and entry bundles (C2SP tlog-tiles layout, as <see cref="TileStore"/> writes them), node hashes,
+/// inclusion and consistency proofs, roots, entries and signed checkpoints. Every read is bounded by a tree size the
+/// caller took from a published checkpoint (<see cref="LogHead"/>), so nothing beyond the signed tree is served.
 /// </summary>
-internal sealed class LogReader(SqliteConnection connection, SqliteTransaction? transaction)
+/// <remarks>
+/// Why no read transaction is needed: what a published checkpoint covers never changes. Entries are append-only, a
+/// full tile is written once, and a partial tile <c>.p/W</c> is a prefix that later appends do not touch; the
+/// sequencer commits the tiles a checkpoint covers before it publishes that checkpoint. So tiles are read through a
+/// small pool of read-only connections with prepared statements (WAL readers never block the sequencer) and kept in
+/// a bounded LRU cache (<see cref="TileCacheBytesMax"/>), together with the perfect-subtree hashes inside each hash
+/// tile once a proof needed them, so a proof through a cached tile hashes nothing. Thread-safe.
+/// </remarks>
+internal sealed class LogReader : IDisposable
 {
-    private const int TileHeight = 8;
-    private const int TileWidth = 1 << TileHeight;
+    /// <summary>Bytes of tiles and bundles kept in memory (a hash tile with its subtree hashes is ≈ 16 KiB, so
+    /// ≈ 4,000 tiles: every tile above level 0 of a log of a billion entries, and the hottest leaf tiles).</summary>
+    public const long TileCacheBytesMax = 64L << 20;
 
-    private readonly Dictionary<(int Level, long Index), byte[]> _tiles = [];
+    /// <summary>Idle read connections kept open for reuse; under more concurrency extra connections are opened and
+    /// closed after use.</summary>
+    public const int IdleConnectionsMax = 16;
 
-    /// <summary>A checkpoint as stored: size, root, the signed note, and when it was signed.</summary>
-    public sealed record StoredCheckpoint(long Size, byte[] Root, string Note, long SignedAtUnixMs);
+    private const int HashSize = Rfc6962.HashSize;
 
-    /// <summary>
-    /// The latest stored checkpoint no larger than <paramref name="publishedSize"/> (the sequencer's published head:
-    /// a checkpoint row commits before its fsync, and must not be shown before it is durable), or null before the
-    /// first start has signed one.
-    /// </summary>
-    public StoredCheckpoint? LatestCheckpoint(long publishedSize)
+    private readonly string _connectionString;
+    private readonly ConcurrentQueue<Reader> _idle = new();
+    private readonly TileCache _cache = new(TileCacheBytesMax);
+    private int _idleCount;
+
+    public LogReader(Database database)
     {
-        using var command = Command(
-            "SELECT size, root, note, created_at FROM checkpoints WHERE size <= $max ORDER BY size DESC LIMIT 1");
-        command.Parameters.AddWithValue("$max", publishedSize);
-        using var reader = command.ExecuteReader();
-        return reader.Read()
-            ? new StoredCheckpoint(reader.GetInt64(0), (byte[])reader[1], reader.GetString(2), reader.GetInt64(3))
-            : null;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = database.FilePath,
+            Mode = SqliteOpenMode.ReadOnly,
+            Cache = SqliteCacheMode.Private,
+            Pooling = false,
+            DefaultTimeout = 30,
+        }.ToString();
     }
 
-    /// <summary>The log entry at <paramref name="index"/>, or null when the log is not that long.</summary>
-    public byte[]? Entry(long index)
+    /// <summary>How many items (hashes, or entries at level 0) level <paramref name="level"/> holds in a tree of
+    /// <paramref name="size"/> leaves.</summary>
+    public static long ItemsAtLevel(long size, int level) =>
+        level * TilePath.TileHeight >= 63 ? 0 : size >> (level * TilePath.TileHeight);
+
+    /// <summary>True when the tree of <paramref name="size"/> leaves contains every hash (or entry) of
+    /// <paramref name="tile"/>: a full tile once the level is past its end, a partial <c>.p/W</c> tile once the
+    /// level holds its first W items (that tile existed for some tree size up to <paramref name="size"/>).</summary>
+    public static bool Covers(long size, TilePath tile)
     {
-        using var command = Command("SELECT entry FROM log_entries WHERE idx = $i");
-        command.Parameters.AddWithValue("$i", index);
-        return command.ExecuteScalar() as byte[];
+        long items = ItemsAtLevel(size, tile.Level);
+        return tile.Index <= items / TilePath.FullWidth && (tile.Index * TilePath.FullWidth) + tile.Width <= items;
+    }
+
+    /// <summary>The tile's bytes as tlog-tiles serves them (hashes, or length-prefixed entries), or null when the
+    /// tree of <paramref name="size"/> leaves does not contain it. The array is shared: never modify it.</summary>
+    public byte[]? Read(TilePath tile, long size) => Covers(size, tile) ? Load(tile).Bytes : null;
+
+    /// <summary>The hash of the perfect subtree <paramref name="node"/>, which must lie inside the tree of
+    /// <paramref name="size"/> leaves (<paramref name="size"/> at most the published checkpoint's).</summary>
+    public byte[] NodeHash(NodeId node, long size)
+    {
+        if (node.Level is < 0 or > 62 || node.Index < 0 || ((node.Index + 1) << node.Level) > size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(node), node, $"not a complete subtree of a tree of size {size}");
+        }
+        int level = node.Level / TilePath.TileHeight;
+        int height = node.Level % TilePath.TileHeight;
+        long first = node.Index << height;
+        long tileIndex = first / TilePath.FullWidth;
+        // The whole tile as this tree has it: full (cacheable for good), or the partial prefix of this size.
+        long width = Math.Min(TilePath.FullWidth, ItemsAtLevel(size, level) - (tileIndex * TilePath.FullWidth));
+        var tile = Load(TilePath.HashTile(level, tileIndex, (int)width));
+        return tile.Subtree(height, (int)(first % TilePath.FullWidth) >> height).ToArray();
     }
 
     /// <summary>The RFC 9162 inclusion proof of leaf <paramref name="index"/> in the tree of <paramref name="size"/>
-    /// leaves, assembled from the tiles. Requires <c>0 &lt;= index &lt; size</c> and tiles covering
-    /// <paramref name="size"/> (true for any size up to the latest stored checkpoint).</summary>
-    public byte[][] InclusionProof(long index, long size)
+    /// leaves. Requires <c>0 &lt;= index &lt; size</c> and <paramref name="size"/> at most the published
+    /// checkpoint's.</summary>
+    public byte[][] InclusionProof(long index, long size) => Resolve(MerkleProofNodes.Inclusion(index, size), size);
+
+    /// <summary>The RFC 9162 consistency proof from the tree of <paramref name="older"/> leaves to the tree of
+    /// <paramref name="newer"/> leaves (empty when <paramref name="older"/> is 0 or equals <paramref name="newer"/>).
+    /// Requires <c>older &lt;= newer</c>, <paramref name="newer"/> at most the published checkpoint's.</summary>
+    public byte[][] ConsistencyProof(long older, long newer) =>
+        older == 0 || older == newer ? [] : Resolve(MerkleProofNodes.Consistency(older, newer), newer);
+
+    /// <summary>The RFC 6962 root of the first <paramref name="size"/> leaves, from stored tiles.</summary>
+    public byte[] Root(long size)
     {
-        var nodes = MerkleProofNodes.Inclusion(index, size);
+        var hashes = new List<byte[]>();
+        long start = 0;
+        for (int height = 62; height >= 0; height--)
+        {
+            if ((size & (1L << height)) != 0)
+            {
+                hashes.Add(NodeHash(new NodeId(height, start >> height), size));
+                start += 1L << height;
+            }
+        }
+        return CompactRange.FromHashes(size, hashes).Root();
+    }
+
+    /// <summary>The log entry at <paramref name="index"/>, or null when the log is not that long.</summary>
+    public byte[]? Entry(long index) => Use(reader =>
+    {
+        reader.EntryIndex.Value = index;
+        return reader.Entry.ExecuteScalar() as byte[];
+    });
+
+    /// <summary>The signed checkpoint of exactly <paramref name="size"/> leaves, or null if none was signed.</summary>
+    public CheckpointInfo? Checkpoint(long size) => Use(reader =>
+    {
+        reader.CheckpointSize.Value = size;
+        using var rows = reader.Checkpoint.ExecuteReader();
+        return rows.Read() ? DeltaRows.ReadCheckpoint(rows) : null;
+    });
+
+    public void Dispose()
+    {
+        while (_idle.TryDequeue(out var reader))
+        {
+            reader.Dispose();
+        }
+    }
+
+    private byte[][] Resolve(ProofNodes nodes, long size)
+    {
         var hashes = new byte[nodes.Ids.Count][];
         for (int i = 0; i < hashes.Length; i++)
         {
@@ -58,56 +148,258 @@ internal sealed class LogReader(SqliteConnection connection, SqliteTransaction? 
         return nodes.Rehash(hashes);
     }
 
-    /// <summary>The hash of the perfect subtree <paramref name="node"/>, which must lie within the first
-    /// <paramref name="size"/> leaves: read from its tile, or hashed up from the at most 128 tile entries below it
-    /// when its height is not a multiple of 8.</summary>
-    public byte[] NodeHash(NodeId node, long size)
+    private CachedTile Load(TilePath tile)
     {
-        if (node.Level is < 0 or > 62 || node.Index < 0 || ((node.Index + 1) << node.Level) > size)
-        {
-            throw new ArgumentOutOfRangeException(nameof(node), node, $"not a complete subtree of a tree of size {size}");
-        }
-        int level = node.Level / TileHeight;
-        int width = 1 << (node.Level % TileHeight);
-        long first = node.Index * width;
-        long tileIndex = first / TileWidth;
-        int offset = (int)(first % TileWidth);
-        var tile = Tile(level, tileIndex);
-        if (tile.Length < (offset + width) * Rfc6962.HashSize)
-        {
-            throw new InvalidOperationException(
-                $"log tile {level}/{tileIndex} holds {tile.Length / Rfc6962.HashSize} hashes, need {offset + width}: " +
-                "the log is corrupt; run `tally log verify`");
-        }
-        var hashes = new byte[width][];
-        for (int i = 0; i < width; i++)
-        {
-            hashes[i] = tile.AsSpan((offset + i) * Rfc6962.HashSize, Rfc6962.HashSize).ToArray();
-        }
-        return width == 1 ? hashes[0] : MerkleTree.RootFromLeafHashes(hashes);
-    }
-
-    private byte[] Tile(int level, long index)
-    {
-        if (_tiles.TryGetValue((level, index), out var cached))
+        if (_cache.TryGet(tile) is { } cached)
         {
             return cached;
         }
-        using var command = Command("SELECT hashes FROM log_tiles WHERE level = $l AND idx = $i");
-        command.Parameters.AddWithValue("$l", level);
-        command.Parameters.AddWithValue("$i", index);
-        var tile = command.ExecuteScalar() as byte[]
-            ?? throw new InvalidOperationException(
-                $"log tile {level}/{index} is missing: the log is corrupt; run `tally log verify`");
-        _tiles[(level, index)] = tile;
-        return tile;
+        var loaded = new CachedTile(tile.IsEntryBundle ? ReadBundle(tile) : ReadHashes(tile), tile.IsEntryBundle);
+        _cache.Add(tile, loaded);
+        return loaded;
     }
 
-    private SqliteCommand Command(string sql)
+    private byte[] ReadHashes(TilePath tile) => Use(reader =>
     {
-        var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return command;
+        reader.TileLevel.Value = tile.Level;
+        reader.TileIndex.Value = tile.Index;
+        var stored = reader.Tile.ExecuteScalar() as byte[];
+        int length = tile.Width * HashSize;
+        if (stored is null || stored.Length < length || (!tile.IsPartial && stored.Length != length))
+        {
+            throw new InvalidOperationException(
+                $"log tile {tile.Level}/{tile.Index} holds {(stored?.Length ?? 0) / HashSize} hashes, the published " +
+                $"checkpoint needs {tile.Width}: the log is corrupt; run `tally log verify`");
+        }
+        return stored.Length == length ? stored : stored.AsSpan(0, length).ToArray();
+    });
+
+    private byte[] ReadBundle(TilePath tile) => Use(reader =>
+    {
+        long first = tile.Index * TilePath.FullWidth;
+        reader.EntriesFrom.Value = first;
+        reader.EntriesTo.Value = first + tile.Width;
+        var bundle = new MemoryStream(tile.Width * 48);
+        Span<byte> length = stackalloc byte[2];
+        long expected = first;
+        using (var rows = reader.Entries.ExecuteReader())
+        {
+            while (rows.Read())
+            {
+                var entry = (byte[])rows[1];
+                if (rows.GetInt64(0) != expected || entry.Length > ushort.MaxValue)
+                {
+                    throw new InvalidOperationException(
+                        $"log entry {expected} is missing or too long for an entry bundle: run `tally log verify`");
+                }
+                BinaryPrimitives.WriteUInt16BigEndian(length, (ushort)entry.Length);
+                bundle.Write(length);
+                bundle.Write(entry);
+                expected++;
+            }
+        }
+        if (expected != first + tile.Width)
+        {
+            throw new InvalidOperationException(
+                $"log entries {expected}..{first + tile.Width - 1} are missing: run `tally log verify`");
+        }
+        return bundle.ToArray();
+    });
+
+    private T Use<T>(Func<Reader, T> read)
+    {
+        if (_idle.TryDequeue(out var reader))
+        {
+            Interlocked.Decrement(ref _idleCount);
+        }
+        else
+        {
+            reader = new Reader(_connectionString);
+        }
+        bool healthy = false;
+        try
+        {
+            var result = read(reader);
+            healthy = true;
+            return result;
+        }
+        finally
+        {
+            if (healthy && Interlocked.Increment(ref _idleCount) <= IdleConnectionsMax)
+            {
+                _idle.Enqueue(reader);
+            }
+            else
+            {
+                if (healthy)
+                {
+                    Interlocked.Decrement(ref _idleCount);
+                }
+                reader.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// A tile's stored bytes and, for a hash tile, the hashes of the perfect subtrees inside it (heights 1–7; height
+    /// 0 is the tile's own hashes), computed the first time a proof needs one: serving tiles never pays for them.
+    /// </summary>
+    private sealed class CachedTile(byte[] bytes, bool isEntryBundle)
+    {
+        private byte[]? _subtrees;
+
+        public byte[] Bytes { get; } = bytes;
+
+        /// <summary>Bytes this entry may hold once its subtrees are computed (what the cache counts).</summary>
+        public long Cost => isEntryBundle ? Bytes.Length : 2L * Bytes.Length;
+
+        /// <summary>The hash of the subtree at <paramref name="height"/> (0–7) and <paramref name="index"/> within
+        /// the tile; it must be complete in this tile's width.</summary>
+        public ReadOnlySpan<byte> Subtree(int height, int index)
+        {
+            if (height == 0)
+            {
+                return Bytes.AsSpan(index * HashSize, HashSize);
+            }
+            // Two threads may both compute them; they compute the same bytes and one array wins.
+            var subtrees = Volatile.Read(ref _subtrees)
+                ?? Interlocked.CompareExchange(ref _subtrees, ComputeSubtrees(), null) ?? _subtrees!;
+            int offset = 0;
+            int width = Bytes.Length / HashSize;
+            for (int h = 1; h < height; h++)
+            {
+                offset += width >> h;
+            }
+            return subtrees.AsSpan((offset + index) * HashSize, HashSize);
+        }
+
+        // Level h (1..7) holds width >> h hashes, levels concatenated from h = 1: each is the parent of two
+        // hashes one level down.
+        private byte[] ComputeSubtrees()
+        {
+            int width = Bytes.Length / HashSize;
+            int total = 0;
+            for (int h = 1; h < TilePath.TileHeight; h++)
+            {
+                total += width >> h;
+            }
+            var subtrees = new byte[total * HashSize];
+            ReadOnlySpan<byte> below = Bytes;
+            int offset = 0;
+            for (int h = 1; h < TilePath.TileHeight && (width >> h) > 0; h++)
+            {
+                int count = width >> h;
+                var level = subtrees.AsSpan(offset * HashSize, count * HashSize);
+                for (int i = 0; i < count; i++)
+                {
+                    Rfc6962.HashChildren(below.Slice(2 * i * HashSize, HashSize),
+                        below.Slice(((2 * i) + 1) * HashSize, HashSize), level.Slice(i * HashSize, HashSize));
+                }
+                below = level;
+                offset += count;
+            }
+            return subtrees;
+        }
+    }
+
+    /// <summary>A least-recently-used map from tile to its bytes, bounded by their total cost in bytes.</summary>
+    private sealed class TileCache(long bytesMax)
+    {
+        private readonly Dictionary<TilePath, LinkedListNode<(TilePath Path, CachedTile Tile)>> _entries = [];
+        private readonly LinkedList<(TilePath Path, CachedTile Tile)> _recency = new();
+        private readonly Lock _lock = new();
+        private long _bytes;
+
+        public CachedTile? TryGet(TilePath path)
+        {
+            lock (_lock)
+            {
+                if (!_entries.TryGetValue(path, out var node))
+                {
+                    return null;
+                }
+                _recency.Remove(node);
+                _recency.AddFirst(node);
+                return node.Value.Tile;
+            }
+        }
+
+        public void Add(TilePath path, CachedTile tile)
+        {
+            lock (_lock)
+            {
+                if (_entries.ContainsKey(path))
+                {
+                    return;
+                }
+                _entries.Add(path, _recency.AddFirst((path, tile)));
+                _bytes += tile.Cost;
+                while (_bytes > bytesMax && _recency.Last is { } oldest)
+                {
+                    _recency.RemoveLast();
+                    _entries.Remove(oldest.Value.Path);
+                    _bytes -= oldest.Value.Tile.Cost;
+                }
+            }
+        }
+    }
+
+    /// <summary>One read-only connection with its prepared statements; used by one thread at a time.</summary>
+    private sealed class Reader : IDisposable
+    {
+        private readonly SqliteConnection _connection;
+
+        public Reader(string connectionString)
+        {
+            _connection = new SqliteConnection(connectionString);
+            _connection.Open();
+            Database.Execute(_connection, "PRAGMA busy_timeout = 30000; PRAGMA cache_size = -8192;");
+            Tile = Prepare("SELECT hashes FROM log_tiles WHERE level = $l AND idx = $i");
+            TileLevel = Tile.Parameters.Add("$l", SqliteType.Integer);
+            TileIndex = Tile.Parameters.Add("$i", SqliteType.Integer);
+            Entries = Prepare("SELECT idx, entry FROM log_entries WHERE idx >= $a AND idx < $b ORDER BY idx");
+            EntriesFrom = Entries.Parameters.Add("$a", SqliteType.Integer);
+            EntriesTo = Entries.Parameters.Add("$b", SqliteType.Integer);
+            Entry = Prepare("SELECT entry FROM log_entries WHERE idx = $i");
+            EntryIndex = Entry.Parameters.Add("$i", SqliteType.Integer);
+            Checkpoint = Prepare("SELECT size, root, note, created_at FROM checkpoints WHERE size = $s");
+            CheckpointSize = Checkpoint.Parameters.Add("$s", SqliteType.Integer);
+        }
+
+        public SqliteCommand Tile { get; }
+
+        public SqliteParameter TileLevel { get; }
+
+        public SqliteParameter TileIndex { get; }
+
+        public SqliteCommand Entries { get; }
+
+        public SqliteParameter EntriesFrom { get; }
+
+        public SqliteParameter EntriesTo { get; }
+
+        public SqliteCommand Entry { get; }
+
+        public SqliteParameter EntryIndex { get; }
+
+        public SqliteCommand Checkpoint { get; }
+
+        public SqliteParameter CheckpointSize { get; }
+
+        public void Dispose()
+        {
+            Tile.Dispose();
+            Entries.Dispose();
+            Entry.Dispose();
+            Checkpoint.Dispose();
+            _connection.Dispose();
+        }
+
+        private SqliteCommand Prepare(string sql)
+        {
+            var command = _connection.CreateCommand();
+            command.CommandText = sql;
+            return command;
+        }
     }
 }

@@ -53,7 +53,7 @@ internal static class VerifyEndpoints
     }
 
     private static Task GetVerify(HttpContext context, string proofRoot, Sequencer sequencer, Database database,
-        TallyOptions options)
+        LogReader log, TallyOptions options)
     {
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers["Referrer-Policy"] = "no-referrer";
@@ -70,18 +70,30 @@ internal static class VerifyEndpoints
             return WriteError(context, proofRoot,
                 new ApiError("INVALID_QUERY", "'source' must be db, chain or both", "source"));
         }
-        if (VerifiableRoot.TryParse(proofRoot) is not { } root)
+        // A proof token names its checkpoint's root in a statement signed by the log: it verifies in this one call.
+        string? token = null;
+        byte[]? root;
+        if (proofRoot.StartsWith(ProofToken.Prefix, StringComparison.Ordinal))
+        {
+            var statement = ProofToken.Verify(proofRoot, sequencer.Verifier, out var failure);
+            if (statement is null)
+            {
+                return WriteError(context, proofRoot, new ApiError(NotFoundCode, failure!, "proofRoot"));
+            }
+            (token, root) = (proofRoot, statement.ProofRoot);
+        }
+        else if ((root = VerifiableRoot.TryParse(proofRoot)) is null)
         {
             return WriteError(context, proofRoot, new ApiError(NotFoundCode,
-                "not a proof root: expected 0x followed by 64 hex digits", "proofRoot"));
+                "not a proof root: expected 0x followed by 64 hex digits, or a proof token tpt1_…", "proofRoot"));
         }
         var head = sequencer.Head;
         VerifyResult? result;
         using (var connection = database.Open())
         using (var transaction = connection.BeginTransaction(deferred: true))
         {
-            result = Answer(new VerifyQuery(connection, transaction, root, source.Value, head, sequencer.Verifier,
-                BaseUrl(context, options)));
+            result = Answer(new VerifyQuery(connection, transaction, root, token, source.Value, head, log,
+                sequencer.Verifier, BaseUrl(context, options)));
         }
         return result is null
             ? WriteError(context, proofRoot, new ApiError(NotFoundCode, "no verifiable record has this proof root", "proofRoot"))
@@ -105,23 +117,21 @@ internal static class VerifyEndpoints
     }
 
     private sealed record VerifyQuery(SqliteConnection Connection, SqliteTransaction Transaction, byte[] Root,
-        Source Source, LogHead Head, NoteVerifier Key, string BaseUrl);
+        string? Token, Source Source, LogHead Head, LogReader Log, NoteVerifier Key, string BaseUrl);
 
     private static VerifyResult? Answer(VerifyQuery query)
     {
-        if (VerifiableRoot.Resolve(query.Connection, query.Transaction, query.Root) is not { } resolved)
+        if (VerifiableRoot.Resolve(query.Connection, query.Transaction, query.Root) is not { } resolved
+            || (query.Token is not null && ProofToken.Encode(resolved.Statement ?? "") != query.Token))
         {
             return null;
         }
-        var reader = new LogReader(query.Connection, query.Transaction);
-        var checkpoint = reader.LatestCheckpoint(query.Head.CheckpointSize)
-            ?? throw new InvalidOperationException("the log has no checkpoint; the sequencer signs one at start");
-        bool covered = resolved.LeafIndex < checkpoint.Size;
-        // The head may already be past this snapshot; the root is then between QUEUED and VERIFIED for us.
-        string status = covered ? "VERIFIED"
-            : query.Head.StatusOf(resolved.LeafIndex) switch { "VERIFIED" => "PROCESSING", var other => other };
-        var (log, entry) = covered ? Evidence(reader, resolved, checkpoint, query.Key) : (null, null);
-        var chain = log is null ? null : CheckChain(resolved, entry, log, checkpoint, query.Key);
+        // The snapshot began after the head was read, so it holds everything the head's checkpoint covers.
+        var head = query.Head;
+        bool covered = resolved.LeafIndex < head.CheckpointSize;
+        string status = head.StatusOf(resolved.LeafIndex);
+        var (log, entry) = covered ? Evidence(query.Log, resolved, head, query.Key) : (null, null);
+        var chain = log is null ? null : CheckChain(resolved, entry, log, head, query.Key);
         string rootHex = Hex(query.Root);
         var links = new VerificationLinks
         {
@@ -135,12 +145,13 @@ internal static class VerifyEndpoints
             Status = status,
             ProofRoot = rootHex,
             Kind = resolved.Kind,
+            Statement = resolved.Statement,
             Source = query.Source switch { Source.Chain => "chain", Source.Both => "both", _ => "db" },
             RecordedAt = Timestamps.Format(resolved.RecordedAtUnixMs),
             Verification = links,
             Log = log,
             Message = covered
-                ? $"a signed checkpoint of the transparency log (size {checkpoint.Size}) covers this root"
+                ? $"a signed checkpoint of the transparency log (size {head.CheckpointSize}) covers this root"
                 : $"this root is {status}: no signed checkpoint covers its log entry yet; retry shortly",
         };
         if (query.Source == Source.Chain)
@@ -167,25 +178,27 @@ internal static class VerifyEndpoints
     }
 
     // The store's view: summary, item hashes and (if the tenant reveals them) the deltas with their exact item bytes.
+    // A period checkpoint's statement names its customer reference anyway, so the answer does too.
     private static VerifyResult WithStoreView(VerifyQuery query, ResolvedRoot resolved, VerifyResult result, bool covered)
     {
         var reveal = RevealSetting.Read(query.Connection, query.Transaction, resolved.TenantId);
         var items = resolved.Items;
+        bool showCustomer = reveal == Reveal.Records || resolved.Statement is not null;
         return result with
         {
             Reveal = RevealSetting.Name(reveal),
-            CustomerReference = reveal == Reveal.Records ? CustomerReference.Format(resolved.CustomerReference) : null,
+            CustomerReference = showCustomer ? CustomerReference.Format(resolved.CustomerReference) : null,
             Summary = new VerifySummary
             {
-                RecordCount = items.Count,
+                RecordCount = checked((int)resolved.ItemCount),
                 NetChange = resolved.NetChange,
                 StartingBalance = resolved.StartingBalance,
                 EndingBalance = resolved.EndingBalance,
-                FirstRecordAt = Timestamps.Format(items[0].Item.ReceivedAtUnixMs),
-                LastRecordAt = Timestamps.Format(items[^1].Item.ReceivedAtUnixMs),
+                FirstRecordAt = Timestamps.Format(resolved.FirstAtUnixMs),
+                LastRecordAt = Timestamps.Format(resolved.LastAtUnixMs),
             },
-            ItemHashes = items.Select(i => Hex(i.ItemHash)).ToList(),
-            Records = reveal == Reveal.Records
+            ItemHashes = items?.Select(i => Hex(i.ItemHash)).ToList(),
+            Records = reveal == Reveal.Records && items is not null
                 ? items.Select(i => new VerifiedRecord
                 {
                     Amount = i.Item.Amount,
@@ -202,20 +215,20 @@ internal static class VerifyEndpoints
     }
 
     private static (VerifyLogEvidence? Wire, byte[]? Entry) Evidence(LogReader reader, ResolvedRoot resolved,
-        LogReader.StoredCheckpoint checkpoint, NoteVerifier key)
+        LogHead head, NoteVerifier key)
     {
         var entry = reader.Entry(resolved.LeafIndex);
-        var proof = reader.InclusionProof(resolved.LeafIndex, checkpoint.Size);
+        var proof = reader.InclusionProof(resolved.LeafIndex, head.CheckpointSize);
         var wire = new VerifyLogEvidence
         {
             Origin = key.Name,
             LeafIndex = resolved.LeafIndex,
             // What the log holds, not what the store expects: a verifier compares the two itself.
             LogLeaf = Convert.ToBase64String(entry ?? []),
-            TreeSize = checkpoint.Size,
-            Checkpoint = checkpoint.Note,
+            TreeSize = head.CheckpointSize,
+            Checkpoint = head.CheckpointNote,
             InclusionProof = proof.Select(Hex).ToList(),
-            TlogProof = new TlogProof(resolved.LeafIndex, proof, checkpoint.Note).Format(),
+            TlogProof = new TlogProof(resolved.LeafIndex, proof, head.CheckpointNote).Format(),
         };
         return (wire, entry);
     }
@@ -223,15 +236,23 @@ internal static class VerifyEndpoints
     private sealed record ChainVerdict(bool Verified, string Message);
 
     // What the log alone proves, checked with Core's verifiers exactly as a client would: the entry at the leaf index
-    // commits to this root, it is included in the checkpoint's tree, and the checkpoint is signed by the log's key.
-    private static ChainVerdict CheckChain(ResolvedRoot resolved, byte[]? entry, VerifyLogEvidence log,
-        LogReader.StoredCheckpoint checkpoint, NoteVerifier key)
+    // commits to this root (for a period checkpoint: to its statement, signed by the log's key and naming this root),
+    // it is included in the checkpoint's tree, and the checkpoint is signed by the log's key.
+    private static ChainVerdict CheckChain(ResolvedRoot resolved, byte[]? entry, VerifyLogEvidence log, LogHead head,
+        NoteVerifier key)
     {
+        if (resolved.Statement is { } note
+            && (!SignedNote.Verify(note, key, out var text).IsValid || PeriodCheckpoint.TryParse(text) is not { } statement
+                || !statement.ProofRoot.AsSpan().SequenceEqual(resolved.Root)
+                || !statement.LogEntry().AsSpan().SequenceEqual(resolved.LogEntry)))
+        {
+            return new ChainVerdict(false, "the period checkpoint's statement is not signed by the log for this root");
+        }
         if (entry is null || !entry.AsSpan().SequenceEqual(resolved.LogEntry))
         {
             return new ChainVerdict(false, $"log entry {resolved.LeafIndex} does not commit to this root");
         }
-        var signature = Checkpoint.TryVerify(checkpoint.Note, key, key.Name, out var signed);
+        var signature = Checkpoint.TryVerify(head.CheckpointNote, key, key.Name, out var signed);
         if (!signature.IsValid || signed is null)
         {
             return new ChainVerdict(false, $"the checkpoint does not verify: {signature.Error}");
