@@ -206,7 +206,7 @@ public sealed class CheckpointTests(RunningServer server) : IClassFixture<Runnin
 
         var tampered = token[..^3] + (token[^3] == 'A' ? 'B' : 'A') + token[^2..];
         var (badExit, _, error) = await CliTests.Tally("verify", tampered, "--log-key", LogKey.VerifierKeyText);
-        Assert.Equal(1, badExit);
+        Assert.Equal(3, badExit);
         Assert.Contains("NOT VERIFIED", error, StringComparison.Ordinal);
     }
 

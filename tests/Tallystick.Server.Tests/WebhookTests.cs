@@ -420,7 +420,9 @@ public sealed class WebhookTests
             using var client = server.Client();
             var (id, _) = await CreateEndpoint(client, receiver.Url, "[\"delta.verified\"]");
             await Api.Post(client, "api/v1/balance/delta", Api.Emit("cust_dead", "1"));
-            var first = await receiver.WaitFor(r => r.Count >= 2, "two failed attempts");
+            // DisableAfter is 1 ms, so the first failure may already disable it when the health write runs a moment
+            // later; at least one failed attempt is all this test needs.
+            var first = await receiver.WaitFor(r => r.Count >= 1, "a failed attempt");
 
             var deadline = DateTime.UtcNow.AddSeconds(10);
             JsonElement endpoint;

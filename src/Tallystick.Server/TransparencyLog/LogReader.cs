@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using Tallystick.Merkle;
 using Tallystick.Server.Deltas;
@@ -19,37 +18,24 @@ namespace Tallystick.Server.TransparencyLog;
 /// Why no read transaction is needed: what a published checkpoint covers never changes. Entries are append-only, a
 /// full tile is written once, and a partial tile <c>.p/W</c> is a prefix that later appends do not touch; the
 /// sequencer commits the tiles a checkpoint covers before it publishes that checkpoint. So tiles are read through a
-/// small pool of read-only connections with prepared statements (WAL readers never block the sequencer) and kept in
+/// the shared pool of read connections with statements kept prepared (WAL readers never block the sequencer) and kept in
 /// a bounded LRU cache (<see cref="TileCacheBytesMax"/>), together with the perfect-subtree hashes inside each hash
 /// tile once a proof needed them, so a proof through a cached tile hashes nothing. Thread-safe.
 /// </remarks>
-internal sealed class LogReader : IDisposable
+internal sealed class LogReader
 {
     /// <summary>Bytes of tiles and bundles kept in memory (a hash tile with its subtree hashes is ≈ 16 KiB, so
     /// ≈ 4,000 tiles: every tile above level 0 of a log of a billion entries, and the hottest leaf tiles).</summary>
     public const long TileCacheBytesMax = 64L << 20;
 
-    /// <summary>Idle read connections kept open for reuse; under more concurrency extra connections are opened and
-    /// closed after use.</summary>
-    public const int IdleConnectionsMax = 16;
-
     private const int HashSize = Rfc6962.HashSize;
 
-    private readonly string _connectionString;
-    private readonly ConcurrentQueue<Reader> _idle = new();
+    private readonly Database _database;
     private readonly TileCache _cache = new(TileCacheBytesMax);
-    private int _idleCount;
 
     public LogReader(Database database)
     {
-        _connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = database.FilePath,
-            Mode = SqliteOpenMode.ReadOnly,
-            Cache = SqliteCacheMode.Private,
-            Pooling = false,
-            DefaultTimeout = 30,
-        }.ToString();
+        _database = database;
     }
 
     /// <summary>How many items (hashes, or entries at level 0) level <paramref name="level"/> holds in a tree of
@@ -116,27 +102,21 @@ internal sealed class LogReader : IDisposable
     }
 
     /// <summary>The log entry at <paramref name="index"/>, or null when the log is not that long.</summary>
-    public byte[]? Entry(long index) => Use(reader =>
+    public byte[]? Entry(long index) => Use(connection =>
     {
-        reader.EntryIndex.Value = index;
-        return reader.Entry.ExecuteScalar() as byte[];
+        var entry = connection.Prepared("SELECT entry FROM log_entries WHERE idx = $i");
+        entry.Parameters.AddWithValue("$i", index);
+        return entry.ExecuteScalar() as byte[];
     });
 
     /// <summary>The signed checkpoint of exactly <paramref name="size"/> leaves, or null if none was signed.</summary>
-    public CheckpointInfo? Checkpoint(long size) => Use(reader =>
+    public CheckpointInfo? Checkpoint(long size) => Use(connection =>
     {
-        reader.CheckpointSize.Value = size;
-        using var rows = reader.Checkpoint.ExecuteReader();
+        var checkpoint = connection.Prepared("SELECT size, root, note, created_at FROM checkpoints WHERE size = $s");
+        checkpoint.Parameters.AddWithValue("$s", size);
+        using var rows = checkpoint.ExecuteReader();
         return rows.Read() ? DeltaRows.ReadCheckpoint(rows) : null;
     });
-
-    public void Dispose()
-    {
-        while (_idle.TryDequeue(out var reader))
-        {
-            reader.Dispose();
-        }
-    }
 
     private byte[][] Resolve(ProofNodes nodes, long size)
     {
@@ -159,11 +139,12 @@ internal sealed class LogReader : IDisposable
         return loaded;
     }
 
-    private byte[] ReadHashes(TilePath tile) => Use(reader =>
+    private byte[] ReadHashes(TilePath tile) => Use(connection =>
     {
-        reader.TileLevel.Value = tile.Level;
-        reader.TileIndex.Value = tile.Index;
-        var stored = reader.Tile.ExecuteScalar() as byte[];
+        var hashes = connection.Prepared("SELECT hashes FROM log_tiles WHERE level = $l AND idx = $i");
+        hashes.Parameters.AddWithValue("$l", tile.Level);
+        hashes.Parameters.AddWithValue("$i", tile.Index);
+        var stored = hashes.ExecuteScalar() as byte[];
         int length = tile.Width * HashSize;
         if (stored is null || stored.Length < length || (!tile.IsPartial && stored.Length != length))
         {
@@ -174,15 +155,16 @@ internal sealed class LogReader : IDisposable
         return stored.Length == length ? stored : stored.AsSpan(0, length).ToArray();
     });
 
-    private byte[] ReadBundle(TilePath tile) => Use(reader =>
+    private byte[] ReadBundle(TilePath tile) => Use(connection =>
     {
         long first = tile.Index * TilePath.FullWidth;
-        reader.EntriesFrom.Value = first;
-        reader.EntriesTo.Value = first + tile.Width;
+        var entries = connection.Prepared("SELECT idx, entry FROM log_entries WHERE idx >= $a AND idx < $b ORDER BY idx");
+        entries.Parameters.AddWithValue("$a", first);
+        entries.Parameters.AddWithValue("$b", first + tile.Width);
         var bundle = new MemoryStream(tile.Width * 48);
         Span<byte> length = stackalloc byte[2];
         long expected = first;
-        using (var rows = reader.Entries.ExecuteReader())
+        using (var rows = entries.ExecuteReader())
         {
             while (rows.Read())
             {
@@ -206,38 +188,12 @@ internal sealed class LogReader : IDisposable
         return bundle.ToArray();
     });
 
-    private T Use<T>(Func<Reader, T> read)
+    /// <summary>Runs <paramref name="read"/> on a pooled read connection (<see cref="Database.Open"/>), whose
+    /// prepared statements stay prepared between requests.</summary>
+    private T Use<T>(Func<SqliteConnection, T> read)
     {
-        if (_idle.TryDequeue(out var reader))
-        {
-            Interlocked.Decrement(ref _idleCount);
-        }
-        else
-        {
-            reader = new Reader(_connectionString);
-        }
-        bool healthy = false;
-        try
-        {
-            var result = read(reader);
-            healthy = true;
-            return result;
-        }
-        finally
-        {
-            if (healthy && Interlocked.Increment(ref _idleCount) <= IdleConnectionsMax)
-            {
-                _idle.Enqueue(reader);
-            }
-            else
-            {
-                if (healthy)
-                {
-                    Interlocked.Decrement(ref _idleCount);
-                }
-                reader.Dispose();
-            }
-        }
+        using var connection = _database.Open();
+        return read(connection);
     }
 
     /// <summary>
@@ -341,65 +297,6 @@ internal sealed class LogReader : IDisposable
                     _bytes -= oldest.Value.Tile.Cost;
                 }
             }
-        }
-    }
-
-    /// <summary>One read-only connection with its prepared statements; used by one thread at a time.</summary>
-    private sealed class Reader : IDisposable
-    {
-        private readonly SqliteConnection _connection;
-
-        public Reader(string connectionString)
-        {
-            _connection = new SqliteConnection(connectionString);
-            _connection.Open();
-            Database.Execute(_connection, "PRAGMA busy_timeout = 30000; PRAGMA cache_size = -8192;");
-            Tile = Prepare("SELECT hashes FROM log_tiles WHERE level = $l AND idx = $i");
-            TileLevel = Tile.Parameters.Add("$l", SqliteType.Integer);
-            TileIndex = Tile.Parameters.Add("$i", SqliteType.Integer);
-            Entries = Prepare("SELECT idx, entry FROM log_entries WHERE idx >= $a AND idx < $b ORDER BY idx");
-            EntriesFrom = Entries.Parameters.Add("$a", SqliteType.Integer);
-            EntriesTo = Entries.Parameters.Add("$b", SqliteType.Integer);
-            Entry = Prepare("SELECT entry FROM log_entries WHERE idx = $i");
-            EntryIndex = Entry.Parameters.Add("$i", SqliteType.Integer);
-            Checkpoint = Prepare("SELECT size, root, note, created_at FROM checkpoints WHERE size = $s");
-            CheckpointSize = Checkpoint.Parameters.Add("$s", SqliteType.Integer);
-        }
-
-        public SqliteCommand Tile { get; }
-
-        public SqliteParameter TileLevel { get; }
-
-        public SqliteParameter TileIndex { get; }
-
-        public SqliteCommand Entries { get; }
-
-        public SqliteParameter EntriesFrom { get; }
-
-        public SqliteParameter EntriesTo { get; }
-
-        public SqliteCommand Entry { get; }
-
-        public SqliteParameter EntryIndex { get; }
-
-        public SqliteCommand Checkpoint { get; }
-
-        public SqliteParameter CheckpointSize { get; }
-
-        public void Dispose()
-        {
-            Tile.Dispose();
-            Entries.Dispose();
-            Entry.Dispose();
-            Checkpoint.Dispose();
-            _connection.Dispose();
-        }
-
-        private SqliteCommand Prepare(string sql)
-        {
-            var command = _connection.CreateCommand();
-            command.CommandText = sql;
-            return command;
         }
     }
 }
