@@ -271,6 +271,7 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
             _syncer.Enqueue(new CommitSyncer.Commit(_committed, null));
         }
         _transactionReferences.Clear();
+        using var turn = _database.Turns.Sequencer();
         using var transaction = _writer!.BeginTransaction(deferred: false);
         _commands!.Bind(transaction);
         var answers = new List<(WorkItem Item, Func<Answer> Render)>(batch.Count);

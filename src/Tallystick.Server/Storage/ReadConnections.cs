@@ -17,6 +17,9 @@ internal sealed partial class Database : IDisposable
     public const int IdleReadConnectionsMax = 32;
 
     private readonly ConcurrentBag<PooledConnection> _idle = [];
+
+    /// <summary>Turns at the write lock for the in-process writers that write continuously.</summary>
+    public WriteTurns Turns { get; } = new();
     private int _idleCount;
     private volatile bool _disposed;
 

@@ -31,11 +31,13 @@ internal sealed record EndpointHealth(long EndpointId, long? FailingSince, bool 
 internal sealed class WebhookDeliveryStore : IDisposable
 {
     private readonly SqliteConnection _connection;
+    private readonly WriteTurns _turns;
     private readonly SqliteCommand _due;
     private readonly SqliteCommand _ready;
 
     public WebhookDeliveryStore(Database database)
     {
+        _turns = database.Turns;
         var builder = new SqliteConnectionStringBuilder(database.ConnectionString) { Pooling = false };
         _connection = new SqliteConnection(builder.ToString());
         try
@@ -120,6 +122,7 @@ internal sealed class WebhookDeliveryStore : IDisposable
     public List<long> Write(long? fanOutMax, IReadOnlyList<DeliveryUpdate> updates, IReadOnlyList<EndpointHealth> health,
         long nowUnixMs, TimeSpan disableAfter)
     {
+        using var turn = _turns.Other();
         using var transaction = _connection.BeginTransaction(deferred: false);
         if (fanOutMax is { } max)
         {
