@@ -412,7 +412,13 @@ public sealed class WebhookTests
     [Fact]
     public async Task ContinuouslyFailingEndpoint_IsDisabledWithReason_ManualRetryRedelivers()
     {
-        var server = await Start(Fast with { AttemptsMin = 3, AttemptsMax = 3, DisableAfter = TimeSpan.FromMilliseconds(1) });
+        // One attempt per delivery and DisableAfter zero: the first failure disables the endpoint, deterministically
+        // (no later attempt still in flight to re-disable it after the re-enable below). A generous attempt timeout,
+        // so a cold first connection is answered (HTTP 500) rather than timed out.
+        var server = await Start(Fast with
+        {
+            AttemptsMin = 1, AttemptsMax = 1, DisableAfter = TimeSpan.Zero, AttemptTimeout = TimeSpan.FromSeconds(10),
+        });
         await using var receiver = await WebhookReceiver.Start();
         receiver.Respond = _ => 500;
         try
@@ -420,9 +426,7 @@ public sealed class WebhookTests
             using var client = server.Client();
             var (id, _) = await CreateEndpoint(client, receiver.Url, "[\"delta.verified\"]");
             await Api.Post(client, "api/v1/balance/delta", Api.Emit("cust_dead", "1"));
-            // DisableAfter is 1 ms, so the first failure may already disable it when the health write runs a moment
-            // later; at least one failed attempt is all this test needs.
-            var first = await receiver.WaitFor(r => r.Count >= 1, "a failed attempt");
+            var first = await receiver.WaitFor(r => r.Count >= 1, "the failed attempt");
 
             var deadline = DateTime.UtcNow.AddSeconds(10);
             JsonElement endpoint;
