@@ -17,10 +17,6 @@ internal static class EmitCommand
     /// <summary>The most deltas one file may hold (the file is read into memory before sending).</summary>
     public const int FileDeltasMax = 1_000_000;
 
-    /// <summary>Deltas handed to the SDK per batch call when sending a file: ten requests of 100, and the progress
-    /// bar's step.</summary>
-    public const int FileSliceDeltas = 1000;
-
     public static Command Create(ServerConnection connection)
     {
         var o = new EmitOptions();
@@ -106,30 +102,24 @@ internal static class EmitCommand
             return TallyCommands.ExitUsage;
         }
         var baseKey = key ?? Guid.NewGuid().ToString("D");
-        var slices = deltas.Chunk(FileSliceDeltas).ToList();
-        var answers = new List<BatchEmitResult>(slices.Count);
+        BatchEmitResult result;
+        var answered = 0;
         using (var progress = new ProgressBar("emit", deltas.Count, TimeProvider.System))
         {
             try
             {
-                foreach (var slice in slices)
-                {
-                    // One slice with the key as given; several with "{key}.s{n}", under which the SDK numbers its
-                    // chunks: the same file and key always produce the same Idempotency-Keys.
-                    var sliceKey = slices.Count == 1 ? baseKey : $"{baseKey}.s{answers.Count}";
-                    answers.Add(await client.EmitBatchAsync(slice, sliceKey, cancel));
-                    progress.Report(answers.Sum(a => a.Results.Count));
-                }
+                // One SDK call: it sends requests of 100 under "{key}.{n}" (the key as given for a single request),
+                // so the same file with the same key always sends the same Idempotency-Keys.
+                result = await client.EmitBatchAsync(deltas, baseKey, new Answered(progress, n => answered = n), cancel);
             }
             catch (Exception e) when (e is TallyApiException or OperationCanceledException)
             {
                 progress.Dispose();
-                Output.Error($"stopped after {answers.Sum(a => a.Results.Count)} of {deltas.Count} deltas; rerun " +
+                Output.Error($"stopped after {answered} of {deltas.Count} deltas; rerun " +
                     $"with --idempotency-key {baseKey} to finish without recording any twice");
                 throw;
             }
         }
-        var result = answers.Count == 1 ? answers[0] : Merge(answers);
         if (output.Json)
         {
             Output.WriteJson(result, WireJson.Default.BatchEmitResult);
@@ -168,34 +158,14 @@ internal static class EmitCommand
     private static bool IsFailed(BatchItemResult item) =>
         string.Equals(item.Status, DeltaStatuses.Failed, StringComparison.OrdinalIgnoreCase);
 
-    // The SDK merges the chunks of one call; this merges the calls of one file the same way (indexes offset to the
-    // position in the file, totals summed).
-    private static BatchEmitResult Merge(List<BatchEmitResult> answers)
+    /// <summary>Shows the SDK's running count on the progress bar and keeps it for the stop message.</summary>
+    private sealed class Answered(ProgressBar bar, Action<int> keep) : IProgress<int>
     {
-        var results = new List<BatchItemResult>(answers.Sum(a => a.Results.Count));
-        foreach (var answer in answers)
+        public void Report(int value)
         {
-            var offset = results.Count;
-            results.AddRange(answer.Results.OrderBy(r => r.Index).Select(r => r with { Index = r.Index + offset }));
+            keep(value);
+            bar.Report(value);
         }
-        var customers = results.Where(r => !IsFailed(r)).Select(r => r.CustomerId)
-            .Distinct(StringComparer.Ordinal).Count();
-        var slots = answers.Sum(a => a.Efficiency.EstimatedSlots);
-        var requests = answers.Sum(a => (a.Results.Count + Limits.BatchDeltasMax - 1) / Limits.BatchDeltasMax);
-        return new BatchEmitResult
-        {
-            TotalQueued = answers.Sum(a => a.TotalQueued),
-            TotalFailed = answers.Sum(a => a.TotalFailed),
-            Results = results,
-            Efficiency = new BatchEfficiency
-            {
-                UniqueCustomers = customers,
-                TotalDeltas = answers.Sum(a => a.Efficiency.TotalDeltas),
-                EstimatedSlots = slots,
-                Message = $"{results.Count} deltas sent in {requests} requests of at most {Limits.BatchDeltasMax}; " +
-                    $"{slots} records",
-            },
-        };
     }
 
     private sealed class EmitOptions

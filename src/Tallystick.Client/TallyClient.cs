@@ -151,8 +151,25 @@ public sealed partial class TallyClient : IDisposable
     /// <exception cref="ArgumentException">No deltas, a null item, or a key too long for its chunk suffix.</exception>
     /// <exception cref="TallyApiException">A chunk was refused as a whole or unreachable. Earlier chunks are recorded;
     /// call again with the same <paramref name="idempotencyKey"/> to finish without duplicates.</exception>
-    public async Task<BatchEmitResult> EmitBatchAsync(IEnumerable<EmitRequest> deltas, string? idempotencyKey = null,
-        CancellationToken cancellationToken = default)
+    public Task<BatchEmitResult> EmitBatchAsync(IEnumerable<EmitRequest> deltas, string? idempotencyKey = null,
+        CancellationToken cancellationToken = default) =>
+        EmitBatchAsync(deltas, idempotencyKey, progress: null, cancellationToken);
+
+    /// <summary>
+    /// <see cref="EmitBatchAsync(IEnumerable{EmitRequest}, string?, CancellationToken)"/>, reporting after each answered
+    /// chunk how many deltas have been answered so far (recorded or refused item by item), for progress displays.
+    /// </summary>
+    /// <param name="deltas">One or more deltas; enumerated once.</param>
+    /// <param name="idempotencyKey">As in the overload without progress.</param>
+    /// <param name="progress">Told the running count of answered deltas after each chunk, on the calling flow
+    /// (synchronously); null for none.</param>
+    /// <param name="cancellationToken">Cancels the call; chunks already answered stay recorded.</param>
+    /// <returns>As in the overload without progress.</returns>
+    /// <exception cref="ArgumentException">No deltas, a null item, or a key too long for its chunk suffix.</exception>
+    /// <exception cref="TallyApiException">A chunk was refused as a whole or unreachable. Earlier chunks are recorded;
+    /// call again with the same <paramref name="idempotencyKey"/> to finish without duplicates.</exception>
+    public async Task<BatchEmitResult> EmitBatchAsync(IEnumerable<EmitRequest> deltas, string? idempotencyKey,
+        IProgress<int>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(deltas);
         var chunks = deltas.Chunk(Limits.BatchDeltasMax).ToList();
@@ -166,12 +183,16 @@ public sealed partial class TallyClient : IDisposable
         }
         var keys = ChunkKeys(idempotencyKey ?? NewIdempotencyKey(), chunks.Count);
         var answers = new List<BatchEmitResult>(chunks.Count);
+        var answered = 0;
         for (var i = 0; i < chunks.Count; i++)
         {
             var body = JsonSerializer.SerializeToUtf8Bytes(new BatchEmitRequest { Deltas = chunks[i] },
                 WireJson.Default.BatchEmitRequest);
-            answers.Add(await SendAsync(HttpMethod.Post, "api/v1/balance/delta/batch", body, keys[i],
-                WireJson.Default.EnvelopeBatchEmitResult, cancellationToken).ConfigureAwait(false));
+            var answer = await SendAsync(HttpMethod.Post, "api/v1/balance/delta/batch", body, keys[i],
+                WireJson.Default.EnvelopeBatchEmitResult, cancellationToken).ConfigureAwait(false);
+            answers.Add(answer);
+            answered += answer.Results.Count;
+            progress?.Report(answered);
         }
         return answers.Count == 1 ? answers[0] : MergeChunks(answers);
     }

@@ -57,6 +57,29 @@ public sealed class EndToEndTests(InProcessServer server) : IClassFixture<InProc
     }
 
     [Fact]
+    public async Task EmitBatch_WithProgress_ReportsTheRunningCountAfterEachRequest()
+    {
+        using var client = server.Client();
+        var items = Enumerable.Range(0, 250).Select(i => new EmitRequest
+        {
+            CustomerId = "e2e_batch_progress", Delta = Amount.FromDecimal(1), Reason = "usage",
+            ReferenceId = $"progress-{i}",
+        }).ToList();
+        var reports = new List<int>();
+
+        var result = await client.EmitBatchAsync(items, "e2e-batch-progress", new Recorder(reports));
+
+        Assert.Equal([100, 200, 250], reports);
+        Assert.Equal(250, result.TotalQueued);
+    }
+
+    /// <summary>Records reports synchronously (Progress&lt;T&gt; would post them to the thread pool).</summary>
+    private sealed class Recorder(List<int> reports) : IProgress<int>
+    {
+        public void Report(int value) => reports.Add(value);
+    }
+
+    [Fact]
     public async Task EmitBatch_SameKeyAgain_ChunksReplayedNothingRecordedTwice()
     {
         using var client = server.Client();
