@@ -54,7 +54,9 @@ public sealed class NoteVerifier
     /// <exception cref="ArgumentNullException"><paramref name="vkey"/> is null.</exception>
     /// <exception cref="FormatException">The text is not three '+'-separated fields; the name is invalid; the key ID
     /// is not 8 lowercase hex digits; the key is not canonical base64; the algorithm byte is not Ed25519 (0x01);
-    /// the key is not 32 bytes; or the key ID does not match the name and key. The message says which.</exception>
+    /// the key is not 32 bytes; the key ID does not match the name and key; or the key is not a canonical point
+    /// encoding or is a point of small order (under which forged signatures would verify). The message says
+    /// which.</exception>
     public static NoteVerifier Parse(string vkey)
     {
         ArgumentNullException.ThrowIfNull(vkey);
@@ -68,6 +70,10 @@ public sealed class NoteVerifier
         if (computed != keyId)
         {
             throw new FormatException($"key id {keyId:x8} does not match the key (computed {computed:x8})");
+        }
+        if (Ed25519Verification.DescribeUnusableKey(key) is { } problem)
+        {
+            throw new FormatException(problem);
         }
         return new NoteVerifier(name, keyId, key);
     }
