@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using Tallystick.Canonical;
 using Tallystick.Merkle;
@@ -131,6 +130,6 @@ public static class ReceiptLogEntry
         Span<byte> preimage = stackalloc byte[CommitmentPrefix.Length + Rfc6962.HashSize];
         CommitmentPrefix.CopyTo(preimage);
         receiptRoot.CopyTo(preimage[CommitmentPrefix.Length..]);
-        SHA256.HashData(preimage, destination);
+        Merkle.Sha256.Hash(preimage, destination);
     }
 }

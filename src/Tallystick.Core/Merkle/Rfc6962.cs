@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 
 namespace Tallystick.Merkle;
 
@@ -72,7 +71,7 @@ public static class Rfc6962
 
     /// <summary>Returns the root of the empty tree, <c>SHA-256("")</c> (RFC 6962 <c>MTH({})</c>).</summary>
     /// <returns>A fresh array each call, so callers may keep or modify it.</returns>
-    public static byte[] EmptyRoot() => SHA256.HashData(ReadOnlySpan<byte>.Empty);
+    public static byte[] EmptyRoot() => Sha256.Hash(ReadOnlySpan<byte>.Empty);
 
     private static void RequireDestination(Span<byte> destination)
     {
@@ -97,7 +96,7 @@ public static class Rfc6962
             buffer[0] = prefix;
             first.CopyTo(buffer[1..]);
             second.CopyTo(buffer[(1 + first.Length)..]);
-            SHA256.HashData(buffer[..length], destination);
+            Sha256.Hash(buffer[..length], destination);
         }
         finally
         {

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using Tallystick.Merkle;
 using Tallystick.Notes;
@@ -71,7 +70,7 @@ public sealed record PeriodCheckpoint(
         var entry = new byte[EntryLength];
         entry[0] = EntryType;
         BinaryPrimitives.WriteInt64BigEndian(entry.AsSpan(1, 8), AnchoredAtUnixMs);
-        SHA256.HashData(preimage, entry.AsSpan(9, 32));
+        Merkle.Sha256.Hash(preimage, entry.AsSpan(9, 32));
         return entry;
     }
 

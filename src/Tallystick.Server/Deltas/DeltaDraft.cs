@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace Tallystick.Server.Deltas;
@@ -45,7 +44,7 @@ internal static class RequestFingerprint
                 Append(buffer, item.Error.Field ?? "");
             }
         }
-        return SHA256.HashData(buffer.WrittenSpan);
+        return Tallystick.Merkle.Sha256.Hash(buffer.WrittenSpan);
     }
 
     private static void Append(ArrayBufferWriter<byte> buffer, string value)
