@@ -124,8 +124,19 @@ public sealed class LogApiTests(RunningServer server) : IClassFixture<RunningSer
         long published = server.Services.GetRequiredService<Deltas.Sequencer>().Head.CheckpointSize;
         Assert.True(published >= 600, $"only {published} entries are published");
         var leaves = Enumerable.Range(0, 600).Select(i => Rfc6962.HashLeaf(reader.Entry(i)!)).ToList();
-        long[] sizes = [599, 1, 2, 3, 255, 256, 257, 300, 511, 512, 513, 7, 129, 600, 258];
 
+        CheckEverySize(reader, leaves);
+
+        // The same through readers whose cache holds about two tiles, so nearly every read evicts another, from four
+        // threads at once (eviction, re-reading and subtree computation racing each other).
+        var database = server.Services.GetRequiredService<Storage.Database>();
+        var tiny = new TransparencyLog.LogReader(database, cacheBytesMax: 20_000);
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => CheckEverySize(tiny, leaves))));
+    }
+
+    private static void CheckEverySize(TransparencyLog.LogReader reader, List<byte[]> leaves)
+    {
+        long[] sizes = [599, 1, 2, 3, 255, 256, 257, 300, 511, 512, 513, 7, 129, 600, 258];
         foreach (var size in sizes)
         {
             var root = Mth(leaves, 0, (int)size);

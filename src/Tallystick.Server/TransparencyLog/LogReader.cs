@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using Microsoft.Data.Sqlite;
 using Tallystick.Merkle;
 using Tallystick.Server.Deltas;
@@ -17,25 +18,34 @@ namespace Tallystick.Server.TransparencyLog;
 /// <remarks>
 /// Why no read transaction is needed: what a published checkpoint covers never changes. Entries are append-only, a
 /// full tile is written once, and a partial tile <c>.p/W</c> is a prefix that later appends do not touch; the
-/// sequencer commits the tiles a checkpoint covers before it publishes that checkpoint. So tiles are read through a
-/// the shared pool of read connections with statements kept prepared (WAL readers never block the sequencer) and kept in
-/// a bounded LRU cache (<see cref="TileCacheBytesMax"/>), together with the perfect-subtree hashes inside each hash
+/// sequencer commits the tiles a checkpoint covers before it publishes that checkpoint. So tiles are read through the
+/// shared pool of read connections with statements kept prepared (WAL readers never block the sequencer) and kept in
+/// a bounded cache (<see cref="TileCacheBytesMax"/>, CLOCK eviction, lock-free hits), together with the perfect-subtree hashes inside each hash
 /// tile once a proof needed them, so a proof through a cached tile hashes nothing. Thread-safe.
 /// </remarks>
 internal sealed class LogReader
 {
-    /// <summary>Bytes of tiles and bundles kept in memory (a hash tile with its subtree hashes is ≈ 16 KiB, so
-    /// ≈ 4,000 tiles: every tile above level 0 of a log of a billion entries, and the hottest leaf tiles).</summary>
+    /// <summary>Bytes of tiles and bundles kept in memory: a hash tile is 8 KiB, ≈ 16 KiB once a proof computed its
+    /// subtree hashes, so 4,000–8,000 tiles (every tile above level 0 of a log of a billion entries, and the hottest
+    /// leaf tiles; all the leaf tiles of a log of a million entries).</summary>
     public const long TileCacheBytesMax = 64L << 20;
 
     private const int HashSize = Rfc6962.HashSize;
 
     private readonly Database _database;
-    private readonly TileCache _cache = new(TileCacheBytesMax);
+    private readonly TileCache _cache;
 
     public LogReader(Database database)
+        : this(database, TileCacheBytesMax)
+    {
+    }
+
+    /// <summary>A reader whose cache holds at most <paramref name="cacheBytesMax"/> bytes (tests use a tiny one to
+    /// make every read evict).</summary>
+    internal LogReader(Database database, long cacheBytesMax)
     {
         _database = database;
+        _cache = new TileCache(cacheBytesMax);
     }
 
     /// <summary>How many items (hashes, or entries at level 0) level <paramref name="level"/> holds in a tree of
@@ -134,9 +144,7 @@ internal sealed class LogReader
         {
             return cached;
         }
-        var loaded = new CachedTile(tile.IsEntryBundle ? ReadBundle(tile) : ReadHashes(tile), tile.IsEntryBundle);
-        _cache.Add(tile, loaded);
-        return loaded;
+        return _cache.Add(tile, tile.IsEntryBundle ? ReadBundle(tile) : ReadHashes(tile));
     }
 
     private byte[] ReadHashes(TilePath tile) => Use(connection =>
@@ -200,14 +208,20 @@ internal sealed class LogReader
     /// A tile's stored bytes and, for a hash tile, the hashes of the perfect subtrees inside it (heights 1–7; height
     /// 0 is the tile's own hashes), computed the first time a proof needs one: serving tiles never pays for them.
     /// </summary>
-    private sealed class CachedTile(byte[] bytes, bool isEntryBundle)
+    private sealed class CachedTile(TilePath path, byte[] bytes, TileCache cache)
     {
+        public TilePath Path { get; } = path;
+
         private byte[]? _subtrees;
 
         public byte[] Bytes { get; } = bytes;
 
-        /// <summary>Bytes this entry may hold once its subtrees are computed (what the cache counts).</summary>
-        public long Cost => isEntryBundle ? Bytes.Length : 2L * Bytes.Length;
+        /// <summary>Bytes held: the tile's, and its subtree hashes once computed. Read under the cache's lock.</summary>
+        public long Cost => Bytes.Length + (_subtrees?.Length ?? 0);
+
+        /// <summary>Keeps <paramref name="subtrees"/> unless some were kept already; returns the kept ones. Called
+        /// under the cache's lock, so <see cref="Cost"/> changes where the cache counts it.</summary>
+        public byte[] KeepSubtrees(byte[] subtrees) => _subtrees ??= subtrees;
 
         /// <summary>The hash of the subtree at <paramref name="height"/> (0–7) and <paramref name="index"/> within
         /// the tile; it must be complete in this tile's width.</summary>
@@ -217,9 +231,8 @@ internal sealed class LogReader
             {
                 return Bytes.AsSpan(index * HashSize, HashSize);
             }
-            // Two threads may both compute them; they compute the same bytes and one array wins.
-            var subtrees = Volatile.Read(ref _subtrees)
-                ?? Interlocked.CompareExchange(ref _subtrees, ComputeSubtrees(), null) ?? _subtrees!;
+            // Two threads may both compute them; they compute the same bytes and the first one kept wins.
+            var subtrees = Volatile.Read(ref _subtrees) ?? cache.Attach(this, ComputeSubtrees());
             int offset = 0;
             int width = Bytes.Length / HashSize;
             for (int h = 1; h < height; h++)
@@ -258,45 +271,86 @@ internal sealed class LogReader
         }
     }
 
-    /// <summary>A least-recently-used map from tile to its bytes, bounded by their total cost in bytes.</summary>
+    /// <summary>
+    /// A map from tile to its bytes, bounded by their total size in bytes (subtree hashes included once computed),
+    /// evicting by CLOCK (second chance): a hit only sets the entry's referenced bit, without a lock, so concurrent
+    /// readers of cached tiles never wait for each other; inserting and evicting take one lock.
+    /// </summary>
     private sealed class TileCache(long bytesMax)
     {
-        private readonly Dictionary<TilePath, LinkedListNode<(TilePath Path, CachedTile Tile)>> _entries = [];
-        private readonly LinkedList<(TilePath Path, CachedTile Tile)> _recency = new();
+        private readonly ConcurrentDictionary<TilePath, Entry> _entries = new();
+        private readonly Queue<TilePath> _clock = new();
         private readonly Lock _lock = new();
         private long _bytes;
 
         public CachedTile? TryGet(TilePath path)
         {
-            lock (_lock)
+            if (!_entries.TryGetValue(path, out var entry))
             {
-                if (!_entries.TryGetValue(path, out var node))
-                {
-                    return null;
-                }
-                _recency.Remove(node);
-                _recency.AddFirst(node);
-                return node.Value.Tile;
+                return null;
             }
+            entry.Referenced = true;
+            return entry.Tile;
         }
 
-        public void Add(TilePath path, CachedTile tile)
+        public CachedTile Add(TilePath path, byte[] bytes)
+        {
+            var entry = new Entry(new CachedTile(path, bytes, this));
+            if (!_entries.TryAdd(path, entry))
+            {
+                return _entries.TryGetValue(path, out var existing) ? existing.Tile : entry.Tile;
+            }
+            lock (_lock)
+            {
+                _clock.Enqueue(path);
+                _bytes += bytes.Length;
+                Evict();
+            }
+            return entry.Tile;
+        }
+
+        /// <summary>Keeps a tile's computed subtree hashes (first computation wins) and counts them, whether or not
+        /// the tile is still cached (an evicted one is still in use by its readers; counting it too briefly overstates
+        /// the size, never understates it for long: its <see cref="CachedTile.Cost"/> is subtracted when it leaves).
+        /// </summary>
+        public byte[] Attach(CachedTile tile, byte[] subtrees)
         {
             lock (_lock)
             {
-                if (_entries.ContainsKey(path))
+                long before = tile.Cost;
+                var kept = tile.KeepSubtrees(subtrees);
+                if (_entries.TryGetValue(tile.Path, out var entry) && ReferenceEquals(entry.Tile, tile))
                 {
-                    return;
+                    _bytes += tile.Cost - before;
+                    Evict();
                 }
-                _entries.Add(path, _recency.AddFirst((path, tile)));
-                _bytes += tile.Cost;
-                while (_bytes > bytesMax && _recency.Last is { } oldest)
-                {
-                    _recency.RemoveLast();
-                    _entries.Remove(oldest.Value.Path);
-                    _bytes -= oldest.Value.Tile.Cost;
-                }
+                return kept;
             }
+        }
+
+        // Entries referenced since the hand last passed get a second chance; one full turn clears every bit, so
+        // this ends.
+        private void Evict()
+        {
+            while (_bytes > bytesMax && _clock.TryDequeue(out var path))
+            {
+                var entry = _entries[path];
+                if (entry.Referenced)
+                {
+                    entry.Referenced = false;
+                    _clock.Enqueue(path);
+                    continue;
+                }
+                _entries.TryRemove(path, out _);
+                _bytes -= entry.Tile.Cost;
+            }
+        }
+
+        private sealed class Entry(CachedTile tile)
+        {
+            public CachedTile Tile { get; } = tile;
+
+            public volatile bool Referenced;
         }
     }
 }
