@@ -51,6 +51,8 @@ internal sealed class ClientLoad : ILoadGenerator
                         $"{spec.Prefix}-{worker}-{n}")),
                     LoadKind.Batch => Post(batch, Bodies.Batch(n * Bodies.BatchSize, Bodies.BatchSize,
                         k => (worker + k * spec.Connections) % spec.Customers, $"{spec.Prefix}-{worker}")),
+                    LoadKind.Tiles => new HttpRequestMessage(HttpMethod.Get,
+                        new Uri(spec.BaseUri, "/log/tile/0/" + Bodies.TilePath(random.NextInt64(spec.Customers)))),
                     _ => new HttpRequestMessage(HttpMethod.Get,
                         new Uri(spec.BaseUri, "/api/v1/balance/derive/" + Bodies.CustomerId(random.Next(spec.Customers)) +
                             spec.Query)),

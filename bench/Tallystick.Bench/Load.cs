@@ -13,6 +13,10 @@ internal enum LoadKind
 
     /// <summary>GET /api/v1/balance/derive/{customerId} for uniformly random customers.</summary>
     Derive,
+
+    /// <summary>GET /log/tile/0/{N} (no API key needed, one sent anyway) for uniformly random full level-0 hash tiles
+    /// N in [0, <see cref="LoadSpec.Customers"/>).</summary>
+    Tiles,
 }
 
 /// <summary>One closed-loop load run: <see cref="Connections"/> clients, each sending its next request on answer.</summary>
@@ -41,6 +45,16 @@ internal static class Bodies
     public const int BatchSize = 100;
 
     public static string CustomerId(long index) => "cust_" + index.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The tlog-tiles path of tile index <paramref name="index"/>: 3-digit groups, all but the last
+    /// prefixed with "x" (1234067 → x001/x234/067).</summary>
+    public static string TilePath(long index)
+    {
+        var digits = index.ToString(CultureInfo.InvariantCulture);
+        digits = new string('0', (3 - digits.Length % 3) % 3) + digits;
+        var parts = Enumerable.Range(0, digits.Length / 3).Select(i => digits.Substring(i * 3, 3)).ToList();
+        return string.Join('/', parts.Select((p, i) => i < parts.Count - 1 ? "x" + p : p));
+    }
 
     public static byte[] Emit(long customer, string referenceId) =>
         Encoding.UTF8.GetBytes(Item(new StringBuilder(128), customer, referenceId).ToString());

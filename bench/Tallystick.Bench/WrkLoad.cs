@@ -70,6 +70,22 @@ internal sealed class WrkLoad : ILoadGenerator, IDisposable
         end
         """;
 
+    // Same path text as Bodies.TilePath.
+    private const string TileScript = Common + """
+        local function tilepath(n)
+          local s = tostring(n)
+          s = string.rep("0", (3 - #s % 3) % 3) .. s
+          local parts = {}
+          for k = 1, #s, 3 do parts[#parts + 1] = s:sub(k, k + 2) end
+          for k = 1, #parts - 1 do parts[k] = "x" .. parts[k] end
+          return table.concat(parts, "/")
+        end
+
+        function request()
+          return wrk.format("GET", "/log/tile/0/" .. tilepath(math.random(0, customers - 1)))
+        end
+        """;
+
     private readonly string _path;
     private readonly string _scripts;
 
@@ -82,6 +98,7 @@ internal sealed class WrkLoad : ILoadGenerator, IDisposable
         File.WriteAllText(Path.Combine(_scripts, "emit.lua"), EmitScript);
         File.WriteAllText(Path.Combine(_scripts, "batch.lua"), BatchScript);
         File.WriteAllText(Path.Combine(_scripts, "derive.lua"), DeriveScript);
+        File.WriteAllText(Path.Combine(_scripts, "tiles.lua"), TileScript);
     }
 
     public string Description { get; }
@@ -109,6 +126,7 @@ internal sealed class WrkLoad : ILoadGenerator, IDisposable
         {
             LoadKind.Emit => "emit.lua",
             LoadKind.Batch => "batch.lua",
+            LoadKind.Tiles => "tiles.lua",
             _ => "derive.lua",
         };
         string[] args =

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using System.Buffers.Binary;
 using System.Net;
 using System.Security.Cryptography;
@@ -132,6 +133,20 @@ public sealed class LogApiTests(RunningServer server) : IClassFixture<RunningSer
         var database = server.Services.GetRequiredService<Storage.Database>();
         var tiny = new TransparencyLog.LogReader(database, cacheBytesMax: 20_000);
         await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => CheckEverySize(tiny, leaves))));
+
+        // Full tiles carry stored interior hashes (TileSubtrees); tiles written by builds before them have none and
+        // their readers compute them: both must give the same proofs.
+        using (var writer = new SqliteConnection(database.ConnectionString))
+        {
+            writer.Open();
+            using var count = writer.CreateCommand();
+            count.CommandText = "SELECT count(*) FROM log_tiles WHERE level = 0 AND idx < 2 AND length(subtrees) = 960";
+            Assert.Equal(2L, count.ExecuteScalar());
+            using var forget = writer.CreateCommand();
+            forget.CommandText = "UPDATE log_tiles SET subtrees = NULL";
+            forget.ExecuteNonQuery();
+        }
+        CheckEverySize(new TransparencyLog.LogReader(database, cacheBytesMax: 20_000), leaves);
     }
 
     private static void CheckEverySize(TransparencyLog.LogReader reader, List<byte[]> leaves)

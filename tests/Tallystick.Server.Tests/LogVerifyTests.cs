@@ -92,6 +92,25 @@ public sealed class LogVerifyTests(StoppedLog log) : IClassFixture<StoppedLog>, 
     }
 
     [Fact]
+    public async Task TamperedStoredSubtree_FailsNamingIt()
+    {
+        // The full tile carries its 30 interior hashes (heights 4-7); the partial ones carry none.
+        Copy();
+        using (var db = Open())
+        {
+            Assert.Equal(30 * 32, ((byte[])Scalar(db, "SELECT subtrees FROM log_tiles WHERE level = 0 AND idx = 0")).Length);
+            Assert.Equal(2L, Scalar(db, "SELECT count(*) FROM log_tiles WHERE subtrees IS NULL"));
+            var subtrees = (byte[])Scalar(db, "SELECT subtrees FROM log_tiles WHERE level = 0 AND idx = 0");
+            subtrees[(17 * 32) + 1] ^= 0x04; // the second hash at height 5
+            Execute(db, "UPDATE log_tiles SET subtrees = $v WHERE level = 0 AND idx = 0", subtrees);
+        }
+        var (exit, _, error) = await CliTests.Tally("log", "verify", "--data", _copy);
+        Assert.Equal(3, exit);
+        Assert.Contains("hash tile tile/0/000: stored subtree hash 17 is 0x", error, StringComparison.Ordinal);
+        Assert.Contains(", rebuilt 0x", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TamperedCheckpointRoot_FailsNamingTheCheckpoint()
     {
         Copy();

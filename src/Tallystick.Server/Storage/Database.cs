@@ -97,6 +97,16 @@ internal sealed partial class Database
         // records_by_time: scoped balances now binary-search records_by_customer (ScopeWindow.Before).
         // records_by_receipt (the receipt prefix alone): replaced by records_by_receipt_epoch (Deltas/ReceiptIndex.cs).
         Execute(connection, "DROP INDEX IF EXISTS records_by_time; DROP INDEX IF EXISTS records_by_receipt;", transaction);
+        // Columns added since: tiles written before log_tiles.subtrees keep NULL there (readers compute them).
+        using (var columns = connection.CreateCommand())
+        {
+            columns.Transaction = transaction;
+            columns.CommandText = "SELECT count(*) FROM pragma_table_info('log_tiles') WHERE name = 'subtrees'";
+            if ((long)columns.ExecuteScalar()! == 0)
+            {
+                Execute(connection, "ALTER TABLE log_tiles ADD COLUMN subtrees BLOB", transaction);
+            }
+        }
         transaction.Commit();
     }
 

@@ -115,6 +115,7 @@ CREATE TABLE log_tiles (
     level  INTEGER NOT NULL,
     idx    INTEGER NOT NULL,
     hashes BLOB NOT NULL,          -- up to 256 × 32 bytes
+    subtrees BLOB,                 -- full tiles: 30 interior hashes (TransparencyLog/TileSubtrees.cs); else NULL
     PRIMARY KEY (level, idx)
 ) WITHOUT ROWID;
 

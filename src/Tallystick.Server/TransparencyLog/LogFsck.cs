@@ -79,14 +79,23 @@ internal static class LogFsck
         {
             LoadIdentity();
             long treeSize = Scalar("SELECT coalesce(max(size), 0) FROM checkpoints");
-            using var tile = Command("SELECT hashes FROM log_tiles WHERE level = $l AND idx = $i");
+            using var tile = Command("SELECT hashes, subtrees FROM log_tiles WHERE level = $l AND idx = $i");
             var tileLevel = tile.Parameters.Add("$l", SqliteType.Integer);
             var tileIndex = tile.Parameters.Add("$i", SqliteType.Integer);
             void Compare(Tile built)
             {
                 tileLevel.Value = built.Path.Level;
                 tileIndex.Value = built.Path.Index;
-                var stored = tile.ExecuteScalar() as byte[];
+                byte[]? stored = null;
+                byte[]? subtrees = null;
+                using (var row = tile.ExecuteReader())
+                {
+                    if (row.Read())
+                    {
+                        stored = (byte[])row[0];
+                        subtrees = row.IsDBNull(1) ? null : (byte[])row[1];
+                    }
+                }
                 _tiles++;
                 if (stored is null)
                 {
@@ -95,6 +104,10 @@ internal static class LogFsck
                 else if (!stored.AsSpan().SequenceEqual(built.Hashes))
                 {
                     Problem(DescribeTileMismatch(built, stored));
+                }
+                else if (subtrees is not null && DescribeSubtreeMismatch(built, subtrees) is { } problem)
+                {
+                    Problem(problem);
                 }
             }
 
@@ -236,6 +249,32 @@ internal static class LogFsck
                         "does not have");
                 }
             }
+        }
+
+        // The interior hashes stored with a full tile (TileSubtrees) must be the ones its hashes give; a partial tile
+        // has none (NULL).
+        private static string? DescribeSubtreeMismatch(Tile built, byte[] stored)
+        {
+            if (built.Hashes.Length != TilePath.FullWidth * Rfc6962.HashSize)
+            {
+                return $"hash tile {built.Path} is partial but has stored subtree hashes";
+            }
+            if (stored.Length != TileSubtrees.Size)
+            {
+                return $"hash tile {built.Path}: {stored.Length} bytes of stored subtree hashes, want {TileSubtrees.Size}";
+            }
+            var want = new byte[TileSubtrees.Size];
+            TileSubtrees.Compute(built.Hashes, want);
+            for (int i = 0; i < TileSubtrees.Count; i++)
+            {
+                var expected = want.AsSpan(i * Rfc6962.HashSize, Rfc6962.HashSize);
+                var found = stored.AsSpan(i * Rfc6962.HashSize, Rfc6962.HashSize);
+                if (!expected.SequenceEqual(found))
+                {
+                    return $"hash tile {built.Path}: stored subtree hash {i} is {Hex(found)}, rebuilt {Hex(expected)}";
+                }
+            }
+            return null;
         }
 
         private static string DescribeTileMismatch(Tile built, byte[] stored)

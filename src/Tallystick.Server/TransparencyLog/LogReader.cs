@@ -144,23 +144,36 @@ internal sealed class LogReader
         {
             return cached;
         }
-        return _cache.Add(tile, tile.IsEntryBundle ? ReadBundle(tile) : ReadHashes(tile));
+        var (bytes, subtrees) = tile.IsEntryBundle ? (ReadBundle(tile), null) : ReadHashes(tile);
+        return _cache.Add(tile, bytes, subtrees);
     }
 
-    private byte[] ReadHashes(TilePath tile) => Use(connection =>
+    private (byte[] Hashes, byte[]? Subtrees) ReadHashes(TilePath tile) => Use(connection =>
     {
-        var hashes = connection.Prepared("SELECT hashes FROM log_tiles WHERE level = $l AND idx = $i");
+        var hashes = connection.Prepared("SELECT hashes, subtrees FROM log_tiles WHERE level = $l AND idx = $i");
         hashes.Parameters.AddWithValue("$l", tile.Level);
         hashes.Parameters.AddWithValue("$i", tile.Index);
-        var stored = hashes.ExecuteScalar() as byte[];
+        byte[]? stored = null;
+        byte[]? subtrees = null;
+        using (var row = hashes.ExecuteReader())
+        {
+            if (row.Read())
+            {
+                stored = (byte[])row[0];
+                subtrees = row.IsDBNull(1) ? null : (byte[])row[1];
+            }
+        }
         int length = tile.Width * HashSize;
-        if (stored is null || stored.Length < length || (!tile.IsPartial && stored.Length != length))
+        if (stored is null || stored.Length < length || (!tile.IsPartial && stored.Length != length) ||
+            (subtrees is not null && (subtrees.Length != TileSubtrees.Size || stored.Length != TilePath.FullWidth * HashSize)))
         {
             throw new InvalidOperationException(
-                $"log tile {tile.Level}/{tile.Index} holds {(stored?.Length ?? 0) / HashSize} hashes, the published " +
-                $"checkpoint needs {tile.Width}: the log is corrupt; run `tally log verify`");
+                $"log tile {tile.Level}/{tile.Index} holds {(stored?.Length ?? 0) / HashSize} hashes and " +
+                $"{(subtrees?.Length ?? 0) / HashSize} subtree hashes, the published checkpoint needs {tile.Width}: " +
+                "the log is corrupt; run `tally log verify`");
         }
-        return stored.Length == length ? stored : stored.AsSpan(0, length).ToArray();
+        // A partial view (.p/W) of a tile that is full by now uses only its first W hashes, so not its subtrees.
+        return stored.Length == length ? (stored, tile.IsPartial ? null : subtrees) : (stored.AsSpan(0, length).ToArray(), null);
     });
 
     private byte[] ReadBundle(TilePath tile) => Use(connection =>
@@ -208,7 +221,7 @@ internal sealed class LogReader
     /// A tile's stored bytes and, for a hash tile, the hashes of the perfect subtrees inside it (heights 1–7; height
     /// 0 is the tile's own hashes), computed the first time a proof needs one: serving tiles never pays for them.
     /// </summary>
-    private sealed class CachedTile(TilePath path, byte[] bytes, TileCache cache)
+    private sealed class CachedTile(TilePath path, byte[] bytes, byte[]? stored, TileCache cache)
     {
         public TilePath Path { get; } = path;
 
@@ -216,8 +229,9 @@ internal sealed class LogReader
 
         public byte[] Bytes { get; } = bytes;
 
-        /// <summary>Bytes held: the tile's, and its subtree hashes once computed. Read under the cache's lock.</summary>
-        public long Cost => Bytes.Length + (_subtrees?.Length ?? 0);
+        /// <summary>Bytes held: the tile's, its stored subtree hashes, and the computed ones once computed. Read
+        /// under the cache's lock.</summary>
+        public long Cost => Bytes.Length + (stored?.Length ?? 0) + (_subtrees?.Length ?? 0);
 
         /// <summary>Keeps <paramref name="subtrees"/> unless some were kept already; returns the kept ones. Called
         /// under the cache's lock, so <see cref="Cost"/> changes where the cache counts it.</summary>
@@ -231,6 +245,12 @@ internal sealed class LogReader
             {
                 return Bytes.AsSpan(index * HashSize, HashSize);
             }
+            if (stored is not null)
+            {
+                return height >= TileSubtrees.FirstHeight
+                    ? TileSubtrees.Get(stored, height, index)
+                    : MerkleTree.RootFromLeafHashes(Leaves(index << height, 1 << height));
+            }
             // Two threads may both compute them; they compute the same bytes and the first one kept wins.
             var subtrees = Volatile.Read(ref _subtrees) ?? cache.Attach(this, ComputeSubtrees());
             int offset = 0;
@@ -240,6 +260,16 @@ internal sealed class LogReader
                 offset += width >> h;
             }
             return subtrees.AsSpan((offset + index) * HashSize, HashSize);
+        }
+
+        private List<byte[]> Leaves(int first, int count)
+        {
+            var leaves = new List<byte[]>(count);
+            for (int i = first; i < first + count; i++)
+            {
+                leaves.Add(Bytes.AsSpan(i * HashSize, HashSize).ToArray());
+            }
+            return leaves;
         }
 
         // Level h (1..7) holds width >> h hashes, levels concatenated from h = 1: each is the parent of two
@@ -293,9 +323,9 @@ internal sealed class LogReader
             return entry.Tile;
         }
 
-        public CachedTile Add(TilePath path, byte[] bytes)
+        public CachedTile Add(TilePath path, byte[] bytes, byte[]? subtrees)
         {
-            var entry = new Entry(new CachedTile(path, bytes, this));
+            var entry = new Entry(new CachedTile(path, bytes, subtrees, this));
             if (!_entries.TryAdd(path, entry))
             {
                 return _entries.TryGetValue(path, out var existing) ? existing.Tile : entry.Tile;
@@ -303,7 +333,7 @@ internal sealed class LogReader
             lock (_lock)
             {
                 _clock.Enqueue(path);
-                _bytes += bytes.Length;
+                _bytes += entry.Tile.Cost;
                 Evict();
             }
             return entry.Tile;

@@ -70,8 +70,10 @@ internal sealed class TileStore
             {
                 break;
             }
-            value = MerkleTree.RootFromLeafHashes(tile);
-            _pendingFull.Add((level, count / TileWidth, tile.ToArray()));
+            var hashes = Concat(tile);
+            var subtrees = new byte[TileSubtrees.Size];
+            value = TileSubtrees.Compute(hashes, subtrees);
+            _pendingFull.Add((level, count / TileWidth, hashes, subtrees));
             _rightTiles[level] = new List<byte[]>(TileWidth);
             count /= TileWidth;
             level++;
@@ -79,26 +81,29 @@ internal sealed class TileStore
         Size++;
     }
 
-    private readonly List<(int Level, long Index, byte[][] Hashes)> _pendingFull = [];
+    private readonly List<(int Level, long Index, byte[] Hashes, byte[] Subtrees)> _pendingFull = [];
 
     /// <summary>Writes every tile changed since the last flush.</summary>
     public void Flush(SqliteConnection connection, SqliteTransaction transaction)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "INSERT INTO log_tiles (level, idx, hashes) VALUES ($l, $i, $h) " +
-            "ON CONFLICT (level, idx) DO UPDATE SET hashes = excluded.hashes";
+        command.CommandText = "INSERT INTO log_tiles (level, idx, hashes, subtrees) VALUES ($l, $i, $h, $s) " +
+            "ON CONFLICT (level, idx) DO UPDATE SET hashes = excluded.hashes, subtrees = excluded.subtrees";
         var level = command.Parameters.Add("$l", SqliteType.Integer);
         var index = command.Parameters.Add("$i", SqliteType.Integer);
         var hashes = command.Parameters.Add("$h", SqliteType.Blob);
-        foreach (var (l, i, full) in _pendingFull)
+        var subtrees = command.Parameters.Add("$s", SqliteType.Blob);
+        foreach (var (l, i, full, stored) in _pendingFull)
         {
             level.Value = l;
             index.Value = i;
-            hashes.Value = Concat(full);
+            hashes.Value = full;
+            subtrees.Value = stored;
             command.ExecuteNonQuery();
             _dirty.Remove((l, i));
         }
+        subtrees.Value = DBNull.Value; // a partial tile's subtrees are computed by its readers
         foreach (var (l, i) in _dirty)
         {
             level.Value = l;
@@ -126,14 +131,20 @@ internal sealed class TileStore
         var tileIndex = first / TileWidth;
         var offset = (int)(first % TileWidth);
         var countAtLevel = Size >> (TileHeight * level);
-        IReadOnlyList<byte[]> hashes;
+        List<byte[]> hashes;
         if (tileIndex == countAtLevel / TileWidth && level < _rightTiles.Count)
         {
             hashes = _rightTiles[level].GetRange(offset, width);
         }
         else if (_pendingFull.FindIndex(t => t.Level == level && t.Index == tileIndex) is var pending and >= 0)
         {
-            hashes = _pendingFull[pending].Hashes.AsSpan(offset, width).ToArray();
+            var full = _pendingFull[pending].Hashes;
+            var list = new List<byte[]>(width);
+            for (var i = 0; i < width; i++)
+            {
+                list.Add(full.AsSpan((offset + i) * Rfc6962.HashSize, Rfc6962.HashSize).ToArray());
+            }
+            hashes = list;
         }
         else
         {
@@ -175,7 +186,7 @@ internal sealed class TileStore
         return command.ExecuteScalar() as byte[];
     }
 
-    private static byte[] Concat(IReadOnlyList<byte[]> hashes)
+    private static byte[] Concat(List<byte[]> hashes)
     {
         var bytes = new byte[hashes.Count * Rfc6962.HashSize];
         for (var i = 0; i < hashes.Count; i++)
