@@ -85,9 +85,9 @@ public sealed class KeylessClientTests(InProcessServer server) : IClassFixture<I
             Tallystick.Notes.NoteVerifier.Parse(logKey)).Size);
         TransparencyLogMonitor.VerifyConsistency(before.Latest, grown.Latest, proof);
         var seen = watcher.Seen;
-        Assert.Equal(["/api/v1/verify/", "/log/checkpoint", "/log/key", "/log/proof/consistency"],
-            seen.Select(s => s.Path.StartsWith("/api/v1/verify/", StringComparison.Ordinal) ? "/api/v1/verify/" : s.Path)
-                .Distinct().Order(StringComparer.Ordinal));
+        Assert.Equal(["/api/v1/verify/", "/log/checkpoint", "/log/key", "/log/proof/consistency"], seen
+            .Select(s => s.Path.StartsWith("/api/v1/verify/", StringComparison.Ordinal) ? "/api/v1/verify/" : s.Path)
+            .Distinct().Order(StringComparer.Ordinal));
         Assert.All(seen, s => Assert.Equal(200, s.Status));
         Assert.All(seen, s => Assert.False(s.ApiKeySent, $"{s.Path} carried X-Api-Key"));
     }
@@ -119,7 +119,8 @@ public sealed class KeylessClientTests(InProcessServer server) : IClassFixture<I
     [Fact]
     public void EveryCall_IsClassifiedAsPublicOrNeedingAKey()
     {
-        var methods = typeof(TallyClient).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+        var methods = typeof(TallyClient)
+            .GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
             .Where(m => m.Name.EndsWith("Async", StringComparison.Ordinal)).Select(m => m.Name).ToHashSet();
 
         Assert.Equal(methods.Order(StringComparer.Ordinal),

@@ -14,7 +14,8 @@ namespace Tallystick.Server.Tests;
 public sealed class WebhookDisableTests : IDisposable
 {
     private const long PlaneId = 1;
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), "tally-webhook-disable-" + Guid.NewGuid().ToString("N"));
+    private readonly string _dir =
+        Path.Combine(Path.GetTempPath(), "tally-webhook-disable-" + Guid.NewGuid().ToString("N"));
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2027, 6, 1, 0, 0, 0, TimeSpan.Zero));
 
     private long Now => _time.GetUtcNow().ToUnixTimeMilliseconds();
