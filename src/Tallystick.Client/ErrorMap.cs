@@ -28,6 +28,9 @@ internal static class ErrorMap
     public const string UnexpectedResponseCode = "UNEXPECTED_RESPONSE";
     public const string IdempotencyPendingCode = "IDEMPOTENCY_PENDING";
 
+    /// <summary>A client without an API key was asked for a call that needs one; nothing was sent.</summary>
+    public const string ApiKeyRequiredCode = "API_KEY_REQUIRED";
+
     /// <summary>Codes decide first (they are more precise than statuses), then the status.</summary>
     public static TallyErrorKind Classify(int status, string? code)
     {

@@ -56,7 +56,8 @@ public sealed class TallyApiException : Exception
     /// <summary>
     /// The server's error code (e.g. <c>DELTA_OUT_OF_RANGE</c>, <c>CUSTOMER_NOT_FOUND</c>; docs/api.md lists them),
     /// or a client code: <c>NETWORK_ERROR</c>, <c>TIMEOUT</c>, <c>UNEXPECTED_RESPONSE</c>, <c>HTTP_&lt;status&gt;</c>
-    /// when the server sent none.
+    /// when the server sent none, <c>API_KEY_REQUIRED</c> when a client without a key was asked for a call that needs
+    /// one (nothing was sent).
     /// </summary>
     public string Code { get; }
 
@@ -75,7 +76,8 @@ public sealed class TallyApiException : Exception
     /// <summary>The customer the error is about (cadence limits), when the server named one.</summary>
     public string? CustomerId { get; }
 
-    /// <summary>Attempts made before giving up (1 when the failure was not retried).</summary>
+    /// <summary>Attempts made before giving up (1 when the failure was not retried; 0 when nothing was sent:
+    /// <c>API_KEY_REQUIRED</c>).</summary>
     public int Attempts { get; }
 
     /// <summary>True for the kinds the client retries by itself (see <see cref="TallyErrorKind"/>); when this

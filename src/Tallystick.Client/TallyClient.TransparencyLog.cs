@@ -3,8 +3,9 @@ using Tallystick.Wire;
 
 namespace Tallystick.Client;
 
-// The public transparency log under /log/ (no API key needed; the client's key is sent and ignored). These calls
-// return what the server says; TransparencyLogMonitor checks it against the log key and the checkpoint it holds.
+// The public transparency log under /log/: no API key needed, so a client without one makes these calls (a client
+// with one sends it, and the server ignores it). These calls return what the server says; TransparencyLogMonitor
+// checks it against the log key and the checkpoint it holds.
 public sealed partial class TallyClient
 {
     /// <summary>

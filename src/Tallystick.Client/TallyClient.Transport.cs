@@ -32,6 +32,13 @@ public sealed partial class TallyClient
         Func<byte[], T?> parse, string expected, bool retry, CancellationToken cancellationToken)
         where T : class
     {
+        if (_apiKey is null && NeedsApiKey(path))
+        {
+            throw new TallyApiException(new TallyFailure(TallyErrorKind.InvalidApiKey, null,
+                ErrorMap.ApiKeyRequiredCode, $"{method} {path}: this call needs an API key and the client has none " +
+                "(TallyClientOptions.ApiKey); only public verify and the transparency log work without one"),
+                attempts: 0);
+        }
         for (var attempt = 1; ; attempt++)
         {
             var (value, failure) = await AttemptAsync(method, path, body, idempotencyKey, parse, expected,
@@ -130,10 +137,20 @@ public sealed partial class TallyClient
         }
     }
 
+    /// <summary>The server's rule (docs/api.md, opening paragraphs): every <c>/api/v1/balance/</c> and
+    /// <c>/api/v1/webhooks/</c> call needs a key; public verify (<c>/api/v1/verify/</c>) and the transparency log
+    /// (<c>/log/</c>) do not. Paths here are relative to the base address.</summary>
+    private static bool NeedsApiKey(string path) =>
+        path.StartsWith("api/v1/balance/", StringComparison.Ordinal) ||
+        path.StartsWith("api/v1/webhooks/", StringComparison.Ordinal);
+
     private HttpRequestMessage NewHttpRequest(HttpMethod method, string path, byte[]? body, string? idempotencyKey)
     {
         var request = new HttpRequestMessage(method, new Uri(_baseAddress, path));
-        request.Headers.TryAddWithoutValidation("X-Api-Key", _apiKey);
+        if (_apiKey is not null)
+        {
+            request.Headers.TryAddWithoutValidation("X-Api-Key", _apiKey);
+        }
         request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         if (idempotencyKey is not null)

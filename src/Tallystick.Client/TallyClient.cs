@@ -8,7 +8,9 @@ namespace Tallystick.Client;
 
 /// <summary>
 /// A typed client for the Tallystick (and PacSpace-compatible) Balance API: emit deltas, follow them to VERIFIED,
-/// derive balances, read customers. Every call authenticates with <see cref="TallyClientOptions.ApiKey"/>.
+/// derive balances, read customers. Calls authenticate with <see cref="TallyClientOptions.ApiKey"/>; a client without
+/// a key can make the public calls only (public verify and the transparency log), and refuses the others before
+/// sending (<see cref="TallyErrorKind.InvalidApiKey"/>, code <c>API_KEY_REQUIRED</c>).
 /// </summary>
 /// <remarks>
 /// <para><b>Thread-safety.</b> Immutable after construction; one instance may serve any number of concurrent calls.
@@ -43,7 +45,7 @@ public sealed partial class TallyClient : IDisposable
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
     private readonly Uri _baseAddress;
-    private readonly string _apiKey;
+    private readonly string? _apiKey;
     private readonly TallyRetryPolicy _retry;
     private readonly TimeSpan _attemptTimeout;
     private readonly TimeProvider _time;
@@ -53,9 +55,9 @@ public sealed partial class TallyClient : IDisposable
     /// <param name="httpClient">Any <see cref="HttpClient"/>, e.g. from <c>IHttpClientFactory</c>. Its
     /// <see cref="HttpClient.BaseAddress"/> is used when <see cref="TallyClientOptions.BaseAddress"/> is null; its
     /// default headers are sent too.</param>
-    /// <param name="options">Key, address, retry policy and clock; read once.</param>
-    /// <exception cref="ArgumentException">No base address, a relative one, or an empty or non-ASCII API key.
-    /// </exception>
+    /// <param name="options">Key (or none), address, retry policy and clock; read once.</param>
+    /// <exception cref="ArgumentException">No base address, a relative one, or an API key that is empty, or not
+    /// printable ASCII without spaces (a null key is allowed: public calls only).</exception>
     public TallyClient(HttpClient httpClient, TallyClientOptions options)
         : this(httpClient, options, ownsHttp: false)
     {
@@ -65,7 +67,8 @@ public sealed partial class TallyClient : IDisposable
     /// Creates a client with its own <see cref="HttpClient"/> (connections recycled every 2 minutes so DNS changes are
     /// seen), released by <see cref="Dispose"/>. <see cref="TallyClientOptions.BaseAddress"/> is required.
     /// </summary>
-    /// <exception cref="ArgumentException">No or a relative base address, or an empty or non-ASCII API key.</exception>
+    /// <exception cref="ArgumentException">No or a relative base address, or an API key that is empty, or not
+    /// printable ASCII without spaces (a null key is allowed: public calls only).</exception>
     public TallyClient(TallyClientOptions options)
         : this(CreateOwnedHttpClient(), options, ownsHttp: true)
     {
@@ -435,12 +438,15 @@ public sealed partial class TallyClient : IDisposable
         return new Uri(text.EndsWith('/') ? text : text + "/");
     }
 
-    private static string ValidateApiKey(string? apiKey, string paramName)
+    /// <summary>The key as given, or null for a client without one. An empty key is refused rather than taken as
+    /// "none": it is more likely an unset variable than a choice, and a header with no value is never sent.</summary>
+    private static string? ValidateApiKey(string? apiKey, string paramName)
     {
-        if (string.IsNullOrEmpty(apiKey) || !apiKey.All(c => c is > ' ' and < (char)127))
+        if (apiKey is not null && (apiKey.Length == 0 || !apiKey.All(c => c is > ' ' and < (char)127)))
         {
             throw new ArgumentException(
-                "ApiKey is required: printable ASCII without spaces (pk_test_… or pk_live_…)", paramName);
+                "ApiKey must be printable ASCII without spaces (pk_test_… or pk_live_…), or null for public calls only",
+                paramName);
         }
         return apiKey;
     }

@@ -11,9 +11,17 @@ public sealed class TallyClientOptions
 
     private readonly TimeSpan _attemptTimeout = DefaultAttemptTimeout;
 
-    /// <summary>The API key sent as <c>X-Api-Key</c> on every call (<c>pk_test_…</c> or <c>pk_live_…</c>). Required.
+    /// <summary>
+    /// The API key sent as <c>X-Api-Key</c> on every call (<c>pk_test_…</c> or <c>pk_live_…</c>): non-empty
+    /// printable ASCII without spaces, checked by the client's constructor. Null for a client without a key (an
+    /// auditor, or a customer holding only a proof root): it sends no <c>X-Api-Key</c> header and can make every
+    /// public call, <see cref="TallyClient.VerifyAsync"/> and the transparency log's (<c>GetLog…</c>,
+    /// <see cref="TallyClient.GetConsistencyProofAsync"/>, so <see cref="TransparencyLogMonitor"/>); every other
+    /// call (everything under <c>/api/v1/balance/</c> and <c>/api/v1/webhooks/</c>) then fails before sending with a
+    /// <see cref="TallyApiException"/> of kind <see cref="TallyErrorKind.InvalidApiKey"/> and code
+    /// <c>API_KEY_REQUIRED</c>.
     /// </summary>
-    public required string ApiKey { get; init; }
+    public string? ApiKey { get; init; }
 
     /// <summary>
     /// The server's base address, e.g. <c>http://127.0.0.1:8080/</c> (a path prefix is kept). When null, the

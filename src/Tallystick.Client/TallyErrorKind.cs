@@ -18,7 +18,8 @@ public enum TallyErrorKind
     Other = 0,
 
     /// <summary>401 or 403, or code <c>INVALID_API_KEY</c>: the key is missing, malformed, unknown, revoked, of the
-    /// other environment, or not allowed here. Not retried.</summary>
+    /// other environment, or not allowed here. Also code <c>API_KEY_REQUIRED</c> (no status, nothing sent): the client
+    /// has no <see cref="TallyClientOptions.ApiKey"/> and the call is not a public one. Not retried.</summary>
     InvalidApiKey,
 
     /// <summary>400, 413, 415 or 422 (any code not classified more precisely): the request can never succeed as sent.

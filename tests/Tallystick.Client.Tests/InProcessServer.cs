@@ -59,10 +59,11 @@ public sealed class InProcessServer : IAsyncLifetime
         }
     }
 
-    /// <summary>A client on the real clock with fast retries (no backoff). Over <paramref name="handler"/> when given,
-    /// so a test can watch or disturb the traffic (the test then disposes the handler); otherwise the client owns
-    /// its connection and disposing it releases that.</summary>
-    public TallyClient Client(string apiKey = AcmeTest, HttpMessageHandler? handler = null)
+    /// <summary>A client on the real clock with fast retries (no backoff); without a key when
+    /// <paramref name="apiKey"/> is null. Over <paramref name="handler"/> when given, so a test can watch or disturb
+    /// the traffic (the test then disposes the handler); otherwise the client owns its connection and disposing it
+    /// releases that.</summary>
+    public TallyClient Client(string? apiKey = AcmeTest, HttpMessageHandler? handler = null)
     {
         var options = new TallyClientOptions { ApiKey = apiKey, BaseAddress = BaseAddress, Jitter = () => 0 };
         return handler is null ? new TallyClient(options) : new TallyClient(new HttpClient(handler, false), options);

@@ -413,8 +413,8 @@ public sealed class WebhookTests
     public async Task ContinuouslyFailingEndpoint_IsDisabledWithReason_ManualRetryRedelivers()
     {
         // One attempt per delivery and DisableAfter zero: the first failure disables the endpoint, deterministically
-        // (no later attempt still in flight to re-disable it after the re-enable below). A generous attempt timeout,
-        // so a cold first connection is answered (HTTP 500) rather than timed out.
+        // (an attempt still in flight across the re-enable below cannot disable it again: WebhookDisableTests). A
+        // generous attempt timeout, so a cold first connection is answered (HTTP 500) rather than timed out.
         var server = await Start(Fast with
         {
             AttemptsMin = 1, AttemptsMax = 1, DisableAfter = TimeSpan.Zero, AttemptTimeout = TimeSpan.FromSeconds(10),

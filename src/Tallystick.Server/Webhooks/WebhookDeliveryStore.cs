@@ -15,9 +15,39 @@ internal readonly record struct DueRow(long Id, long EventId, int Attempts, long
 internal sealed record DeliveryUpdate(long DeliveryId, string Status, int Attempts, long? Next, long AtUnixMs,
     int? StatusCode, string? Error, long DurationMs);
 
-/// <summary>How a batch of attempts changes an endpoint's failure streak: healthy (<c>FailingSince</c> null), or
-/// failing since a time, keeping an earlier start of the streak when <c>Continues</c>.</summary>
-internal sealed record EndpointHealth(long EndpointId, long? FailingSince, bool Continues, string? LastError);
+/// <summary>
+/// How a batch of attempts changes an endpoint's failure streak: healthy (<c>FailingSince</c> null), or failing since
+/// a time, keeping an earlier start of the streak when <c>Continues</c>. <c>EndpointVersion</c> is the endpoint's
+/// <c>updated_at</c> the attempts were made with: the write records the health only if the endpoint has not changed
+/// since (<see cref="WebhookDeliveryStore.Write"/>).
+/// </summary>
+internal sealed record EndpointHealth(long EndpointId, long EndpointVersion, long? FailingSince, bool Continues,
+    string? LastError)
+{
+    /// <summary>Each endpoint version's failure streak after these attempts, in the order they ended: healthy if the
+    /// last one was delivered; else failing since the first failure after the last success (or since earlier, when
+    /// no attempt here succeeded). Final outcomes (the event or endpoint is gone) say nothing about the endpoint.
+    /// </summary>
+    public static List<EndpointHealth> Of(IEnumerable<FinishedAttempt> finished)
+    {
+        var health = new List<EndpointHealth>();
+        foreach (var group in finished.Where(f => !f.Outcome.Final).GroupBy(f => (f.EndpointId, f.EndpointVersion)))
+        {
+            var list = group.ToList();
+            var lastSuccess = list.FindLastIndex(f => f.Outcome.Delivered);
+            var (id, version) = group.Key;
+            health.Add(lastSuccess == list.Count - 1
+                ? new EndpointHealth(id, version, null, Continues: false, null)
+                : new EndpointHealth(id, version, list[lastSuccess + 1].AtUnixMs, Continues: lastSuccess < 0,
+                    list[^1].Outcome.Error));
+        }
+        return health;
+    }
+}
+
+/// <summary>What a <see cref="WebhookDeliveryStore.Write"/> did to endpoints: the health it recorded (attempts made
+/// with an endpoint that has changed since are left out) and the endpoints it disabled.</summary>
+internal sealed record HealthWritten(List<EndpointHealth> Recorded, List<long> Disabled);
 
 /// <summary>
 /// The dispatcher's database work, on one connection of its own that only the dispatcher's loop uses: read the
@@ -117,10 +147,14 @@ internal sealed class WebhookDeliveryStore : IDisposable
     /// One transaction: creates the delivery rows of the events up to <paramref name="fanOutMax"/> (one per enabled
     /// endpoint of its plane that existed when the event was committed and subscribes to its type), then records
     /// <paramref name="updates"/> (an attempt row each, the delivery's new state) and <paramref name="health"/>,
-    /// disabling endpoints that have failed for <paramref name="disableAfter"/>. Returns the endpoints disabled.
+    /// disabling endpoints that have failed for <paramref name="disableAfter"/>. A health whose endpoint version is
+    /// no longer the endpoint's (it was re-enabled, or otherwise changed, while the attempts were in flight) is left
+    /// out: those attempts neither start, extend nor end the streak of the endpoint as it is now, so they cannot
+    /// disable an endpoint just given a fresh <paramref name="disableAfter"/>. The check is made in this transaction,
+    /// which holds the write lock, so no change slips in between.
     /// </summary>
-    public List<long> Write(long? fanOutMax, IReadOnlyList<DeliveryUpdate> updates, IReadOnlyList<EndpointHealth> health,
-        long nowUnixMs, TimeSpan disableAfter)
+    public HealthWritten Write(long? fanOutMax, IReadOnlyList<DeliveryUpdate> updates,
+        IReadOnlyList<EndpointHealth> health, long nowUnixMs, TimeSpan disableAfter)
     {
         using var turn = _turns.Other();
         using var transaction = _connection.BeginTransaction(deferred: false);
@@ -132,16 +166,30 @@ internal sealed class WebhookDeliveryStore : IDisposable
         {
             Record(transaction, updates);
         }
-        var disabled = new List<long>();
+        var written = new HealthWritten([], []);
         foreach (var endpoint in health)
         {
+            if (!IsCurrent(transaction, endpoint))
+            {
+                continue;
+            }
+            written.Recorded.Add(endpoint);
             if (RecordHealth(transaction, endpoint, nowUnixMs, disableAfter))
             {
-                disabled.Add(endpoint.EndpointId);
+                written.Disabled.Add(endpoint.EndpointId);
             }
         }
         transaction.Commit();
-        return disabled;
+        return written;
+    }
+
+    /// <summary>Whether the endpoint is still the version the attempts were made with: every change to an endpoint
+    /// moves its <c>updated_at</c> forward (<see cref="WebhookEndpoints.NextVersionSql"/>).</summary>
+    private bool IsCurrent(SqliteTransaction transaction, EndpointHealth health)
+    {
+        using var version = WebhookEndpoints.Command(_connection, transaction,
+            "SELECT updated_at FROM webhook_endpoints WHERE id = $id", ("$id", health.EndpointId));
+        return version.ExecuteScalar() is long current && current == health.EndpointVersion;
     }
 
     private void FanOut(SqliteTransaction transaction, long max, long nowUnixMs)
@@ -212,8 +260,8 @@ internal sealed class WebhookDeliveryStore : IDisposable
                 : "UPDATE webhook_endpoints SET failing_since = $since WHERE id = $id",
             ("$since", since), ("$id", health.EndpointId));
         failing.ExecuteNonQuery();
-        using var disable = WebhookEndpoints.Command(_connection, transaction, """
-            UPDATE webhook_endpoints SET enabled = 0, updated_at = $now,
+        using var disable = WebhookEndpoints.Command(_connection, transaction, $"""
+            UPDATE webhook_endpoints SET enabled = 0, updated_at = {WebhookEndpoints.NextVersionSql},
                 disabled_reason = 'every delivery attempt failed since ' ||
                     strftime('%Y-%m-%dT%H:%M:%fZ', failing_since / 1000.0, 'unixepoch') || ' (last: ' || $error || ')'
             WHERE id = $id AND enabled = 1 AND failing_since <= $cutoff

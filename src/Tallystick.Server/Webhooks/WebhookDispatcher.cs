@@ -8,9 +8,11 @@ using Tallystick.Server.Storage;
 
 namespace Tallystick.Server.Webhooks;
 
-/// <summary>One attempt that ended, waiting to be recorded.</summary>
-internal sealed record FinishedAttempt(long DeliveryId, long EndpointId, int Attempts, long WindowStart,
-    AttemptOutcome Outcome, long AtUnixMs);
+/// <summary>One attempt that ended, waiting to be recorded. <c>EndpointVersion</c> is the <c>updated_at</c> of the
+/// endpoint as the attempt used it (URL, secrets): its outcome counts towards that version's failure streak only.
+/// </summary>
+internal sealed record FinishedAttempt(long DeliveryId, long EndpointId, long EndpointVersion, int Attempts,
+    long WindowStart, AttemptOutcome Outcome, long AtUnixMs);
 
 /// <summary>
 /// Delivers the outbox, off the sequencer. One loop owns the database side (<see cref="WebhookDeliveryStore"/>, its
@@ -272,14 +274,14 @@ internal sealed class WebhookDispatcher : BackgroundService
         }
         var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
         var updates = _unrecorded.Select(Plan).ToList();
-        var health = Health(_unrecorded);
+        var health = EndpointHealth.Of(_unrecorded);
         // On failure the attempts stay in _unrecorded (still claimed) and the next pass records them.
-        var disabled = store.Write(fanOutMax, updates, health, now, _schedule.DisableAfter);
+        var written = store.Write(fanOutMax, updates, health, now, _schedule.DisableAfter);
         foreach (var finished in _unrecorded)
         {
             _queues.GetValueOrDefault(finished.EndpointId)?.Release(finished.DeliveryId);
         }
-        foreach (var endpoint in health)
+        foreach (var endpoint in written.Recorded)
         {
             if (_queues.GetValueOrDefault(endpoint.EndpointId) is { } queue)
             {
@@ -287,12 +289,12 @@ internal sealed class WebhookDispatcher : BackgroundService
             }
         }
         _unrecorded.Clear();
-        foreach (var id in disabled)
+        foreach (var id in written.Disabled)
         {
             _logger.LogWarning("webhook endpoint we_{Id} disabled after failing for {Days} days", id,
                 _schedule.DisableAfter.TotalDays);
         }
-        if (disabled.Count > 0)
+        if (written.Disabled.Count > 0)
         {
             _endpoints.RefreshSubscriptions();
         }
@@ -321,24 +323,6 @@ internal sealed class WebhookDispatcher : BackgroundService
         }
         return new DeliveryUpdate(finished.DeliveryId, "failed", attempts, null, finished.AtUnixMs, outcome.StatusCode,
             error, outcome.DurationMs);
-    }
-
-    /// <summary>Each endpoint's failure streak after these attempts, in the order they ended: healthy if the last
-    /// one was delivered; else failing since the first failure after the last success (or since earlier, when no
-    /// attempt here succeeded).</summary>
-    private static List<EndpointHealth> Health(List<FinishedAttempt> finished)
-    {
-        var health = new List<EndpointHealth>();
-        foreach (var group in finished.Where(f => !f.Outcome.Final).GroupBy(f => f.EndpointId))
-        {
-            var list = group.ToList();
-            var lastSuccess = list.FindLastIndex(f => f.Outcome.Delivered);
-            health.Add(lastSuccess == list.Count - 1
-                ? new EndpointHealth(group.Key, null, Continues: false, null)
-                : new EndpointHealth(group.Key, list[lastSuccess + 1].AtUnixMs, Continues: lastSuccess < 0,
-                    list[^1].Outcome.Error));
-        }
-        return health;
     }
 
     /// <summary>Tops up each endpoint's queue with due deliveries (rendered) and starts lanes for them.</summary>
@@ -390,9 +374,9 @@ internal sealed class WebhookDispatcher : BackgroundService
             return;
         }
         queue.Claim(row.Id);
-        _finished.Enqueue(new FinishedAttempt(row.Id, queue.Id, row.Attempts, row.WindowStart,
-            new AttemptOutcome(null, "the event or what it describes no longer exists", 0, Final: true),
-            _time.GetUtcNow().ToUnixTimeMilliseconds()));
+        var outcome = new AttemptOutcome(null, "the event or what it describes no longer exists", 0, Final: true);
+        _finished.Enqueue(new FinishedAttempt(row.Id, queue.Id, queue.Endpoint.Endpoint.UpdatedAt, row.Attempts,
+            row.WindowStart, outcome, _time.GetUtcNow().ToUnixTimeMilliseconds()));
     }
 
     /// <summary>A lane: sends the endpoint's queued deliveries one after the other until the queue is empty.</summary>
@@ -402,14 +386,17 @@ internal sealed class WebhookDispatcher : BackgroundService
         {
             while (queue.TryTakeOrEndLane(stoppingToken.IsCancellationRequested, out var delivery))
             {
-                var outcome = await Send(queue, delivery!, stoppingToken);
+                // The endpoint as this attempt uses it: a change made while it is in flight (a re-enable) makes a
+                // new version, whose failure streak this attempt is not part of.
+                var endpoint = queue.Endpoint.Endpoint;
+                var outcome = await Send(endpoint, delivery!, stoppingToken);
                 if (outcome is null)
                 {
                     queue.Release(delivery!.Id);
                     continue;
                 }
-                _finished.Enqueue(new FinishedAttempt(delivery!.Id, delivery.EndpointId, delivery.Attempts,
-                    delivery.WindowStart, outcome, _time.GetUtcNow().ToUnixTimeMilliseconds()));
+                _finished.Enqueue(new FinishedAttempt(delivery!.Id, delivery.EndpointId, endpoint.UpdatedAt,
+                    delivery.Attempts, delivery.WindowStart, outcome, _time.GetUtcNow().ToUnixTimeMilliseconds()));
                 Wake();
             }
         }
@@ -420,12 +407,12 @@ internal sealed class WebhookDispatcher : BackgroundService
         }
     }
 
-    private async Task<AttemptOutcome?> Send(WebhookEndpointQueue queue, QueuedDelivery delivery,
+    private async Task<AttemptOutcome?> Send(WebhookEndpoint endpoint, QueuedDelivery delivery,
         CancellationToken stoppingToken)
     {
         try
         {
-            return await _sender.SendAsync(queue.Endpoint.Endpoint, delivery, stoppingToken);
+            return await _sender.SendAsync(endpoint, delivery, stoppingToken);
         }
         catch (Exception e) when (e is InvalidOperationException or UriFormatException or IOException)
         {

@@ -58,6 +58,15 @@ internal sealed class WebhookEndpoints(Database database, TimeProvider time)
 
     public static readonly TimeSpan SubscriptionsRefreshInterval = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The <c>updated_at</c> of every change to an endpoint (SQL, with the change's time in <c>$now</c>): the time,
+    /// but always past the previous value, so <c>updated_at</c> is also the endpoint's version. The dispatcher stamps
+    /// each attempt with the version it was made with and records the endpoint's health from it only while that is
+    /// still the version: an attempt in flight across a re-enable cannot disable the endpoint again, even when the
+    /// clock has not moved (<see cref="WebhookDeliveryStore.Write"/>).
+    /// </summary>
+    internal const string NextVersionSql = "max($now, updated_at + 1)";
+
     /// <summary>The columns <see cref="ReadEndpoint"/> reads, in its order.</summary>
     internal const string Columns = "id, plane_id, url, description, events, enabled, disabled_reason, secret, " +
         "previous_secret, previous_secret_until, created_at, updated_at";
@@ -130,12 +139,13 @@ internal sealed class WebhookEndpoints(Database database, TimeProvider time)
             return null;
         }
         var enabled = patch.Enabled ?? current.Enabled;
-        using (var update = Command(connection, transaction, """
+        using (var update = Command(connection, transaction, $"""
             UPDATE webhook_endpoints SET url = $url, description = $description, events = $events, enabled = $enabled,
-                disabled_reason = $reason, failing_since = $failing, updated_at = $now WHERE id = $id
+                disabled_reason = $reason, failing_since = $failing, updated_at = {NextVersionSql} WHERE id = $id
             """, ("$url", patch.Url ?? current.Url), ("$description", patch.Description ?? current.Description),
             ("$events", patch.ClearEvents ? null : Join(patch.Events ?? current.Events)), ("$enabled", enabled ? 1 : 0),
-            // Enabling again clears the reason and the failure streak: the endpoint gets a fresh DisableAfter.
+            // Enabling again clears the reason and the failure streak: the endpoint gets a fresh DisableAfter, which
+            // attempts still in flight from before cannot shorten (the new version leaves them out of the streak).
             ("$reason", enabled ? null : current.DisabledReason ?? (patch.Enabled == false ? "disabled by the API" : null)),
             ("$failing", null), ("$now", now), ("$id", id)))
         {
@@ -151,8 +161,8 @@ internal sealed class WebhookEndpoints(Database database, TimeProvider time)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         using var connection = database.Open();
-        using var command = Command(connection, null, """
-            UPDATE webhook_endpoints SET deleted_at = $now, enabled = 0, updated_at = $now
+        using var command = Command(connection, null, $"""
+            UPDATE webhook_endpoints SET deleted_at = $now, enabled = 0, updated_at = {NextVersionSql}
             WHERE id = $id AND plane_id = $plane AND deleted_at IS NULL
             """, ("$now", now), ("$id", id), ("$plane", planeId));
         var deleted = command.ExecuteNonQuery() == 1;
@@ -167,9 +177,9 @@ internal sealed class WebhookEndpoints(Database database, TimeProvider time)
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         using var connection = database.Open();
         using var transaction = connection.BeginTransaction(deferred: false);
-        using (var command = Command(connection, transaction, """
+        using (var command = Command(connection, transaction, $"""
             UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_until = $until, secret = $secret,
-                updated_at = $now WHERE id = $id AND plane_id = $plane AND deleted_at IS NULL
+                updated_at = {NextVersionSql} WHERE id = $id AND plane_id = $plane AND deleted_at IS NULL
             """, ("$until", now + (long)RotationOverlap.TotalMilliseconds), ("$secret", WebhookSignatures.GenerateSecret()),
             ("$now", now), ("$id", id), ("$plane", planeId)))
         {
