@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 
@@ -51,6 +52,9 @@ internal sealed class ClientLoad : ILoadGenerator
                         $"{spec.Prefix}-{worker}-{n}")),
                     LoadKind.Batch => Post(batch, Bodies.Batch(n * Bodies.BatchSize, Bodies.BatchSize,
                         k => (worker + k * spec.Connections) % spec.Customers, $"{spec.Prefix}-{worker}")),
+                    LoadKind.RandomPath => new HttpRequestMessage(HttpMethod.Get, new Uri(spec.BaseUri,
+                        spec.Prefix + (spec.Offset + random.NextInt64(spec.Customers)).ToString(CultureInfo.InvariantCulture) +
+                        spec.Query)),
                     LoadKind.Tiles => new HttpRequestMessage(HttpMethod.Get,
                         new Uri(spec.BaseUri, "/log/tile/0/" + Bodies.TilePath(random.NextInt64(spec.Customers)))),
                     _ => new HttpRequestMessage(HttpMethod.Get,

@@ -17,11 +17,15 @@ internal enum LoadKind
     /// <summary>GET /log/tile/0/{N} (no API key needed, one sent anyway) for uniformly random full level-0 hash tiles
     /// N in [0, <see cref="LoadSpec.Customers"/>).</summary>
     Tiles,
+
+    /// <summary>GET {Prefix}{n}{Query} for n uniformly random in [<see cref="LoadSpec.Offset"/>,
+    /// Offset + <see cref="LoadSpec.Customers"/>): proofs by leaf index or record id.</summary>
+    RandomPath,
 }
 
 /// <summary>One closed-loop load run: <see cref="Connections"/> clients, each sending its next request on answer.</summary>
 internal sealed record LoadSpec(LoadKind Kind, Uri BaseUri, int Connections, TimeSpan Duration, string Prefix,
-    int Customers, string Query = "");
+    int Customers, string Query = "", long Offset = 0);
 
 /// <summary>What a load run measured. Latencies are per request, measured by the load generator.</summary>
 internal sealed record LoadResult(long Requests, long Failed, double Seconds, double P50Ms, double P90Ms, double P99Ms,

@@ -12,7 +12,7 @@ internal sealed class WrkLoad : ILoadGenerator, IDisposable
     private const string Common = """
         local threadcount = 0
         local counter = 0
-        local prefix, customers, nthreads, query = "x", 10000, 1, ""
+        local prefix, customers, nthreads, query, offset = "x", 10000, 1, "", 0
 
         function setup(thread)
           thread:set("tid", threadcount)
@@ -24,6 +24,7 @@ internal sealed class WrkLoad : ILoadGenerator, IDisposable
           customers = tonumber(args[2])
           nthreads = tonumber(args[3])
           query = args[5] or ""
+          offset = tonumber(args[6] or "0")
           wrk.headers["Content-Type"] = "application/json"
           wrk.headers["X-Api-Key"] = args[4]
           math.randomseed(tid * 7919 + os.time())
@@ -86,6 +87,12 @@ internal sealed class WrkLoad : ILoadGenerator, IDisposable
         end
         """;
 
+    private const string RandomPathScript = Common + """
+        function request()
+          return wrk.format("GET", prefix .. string.format("%d", offset + math.random(0, customers - 1)) .. query)
+        end
+        """;
+
     private readonly string _path;
     private readonly string _scripts;
 
@@ -99,6 +106,7 @@ internal sealed class WrkLoad : ILoadGenerator, IDisposable
         File.WriteAllText(Path.Combine(_scripts, "batch.lua"), BatchScript);
         File.WriteAllText(Path.Combine(_scripts, "derive.lua"), DeriveScript);
         File.WriteAllText(Path.Combine(_scripts, "tiles.lua"), TileScript);
+        File.WriteAllText(Path.Combine(_scripts, "random-path.lua"), RandomPathScript);
     }
 
     public string Description { get; }
@@ -127,6 +135,7 @@ internal sealed class WrkLoad : ILoadGenerator, IDisposable
             LoadKind.Emit => "emit.lua",
             LoadKind.Batch => "batch.lua",
             LoadKind.Tiles => "tiles.lua",
+            LoadKind.RandomPath => "random-path.lua",
             _ => "derive.lua",
         };
         string[] args =
@@ -139,6 +148,7 @@ internal sealed class WrkLoad : ILoadGenerator, IDisposable
             spec.BaseUri.ToString().TrimEnd('/'),
             "--", spec.Prefix, spec.Customers.ToString(CultureInfo.InvariantCulture),
             threads.ToString(CultureInfo.InvariantCulture), ServerProcess.ApiKey, spec.Query,
+            spec.Offset.ToString(CultureInfo.InvariantCulture),
         ];
         var output = await Task.Run(() => Capture(_path, args));
         var line = output.Split('\n').FirstOrDefault(l => l.StartsWith("WRK_RESULT ", StringComparison.Ordinal))
