@@ -76,9 +76,11 @@ public static class TallyServer
         builder.Services.AddSingleton<RequestMetrics>();
         builder.Services.AddSingleton<IdempotencyKeys>();
         builder.Services.AddSingleton<Sequencer>();
+        builder.Services.AddSingleton<TileFiles>();
         builder.Services.AddSingleton<LogReader>();
         builder.Services.AddHostedService(s => s.GetRequiredService<Sequencer>());
         builder.Services.AddHostedService<WalCheckpointer>();
+        builder.Services.AddHostedService(s => s.GetRequiredService<TileFiles>());
         builder.Services.AddWebhooks();
         builder.Services.AddOpenApi();
     }

@@ -109,6 +109,10 @@ internal static class LogFsck
                 {
                     Problem(problem);
                 }
+                if (!built.Path.IsPartial && DescribeTileFileMismatch(built) is { } fileProblem)
+                {
+                    Problem(fileProblem);
+                }
             }
 
             using var checkpointQuery = Command("SELECT size, root, note FROM checkpoints ORDER BY size");
@@ -249,6 +253,29 @@ internal static class LogFsck
                         "does not have");
                 }
             }
+        }
+
+        // The server's flat tile files (TileFiles) hold copies of full tiles; each one they hold must be the rebuilt
+        // tile. A file shorter than the log is not a problem (the server appends to it in the background).
+        private string? DescribeTileFileMismatch(Tile built)
+        {
+            var path = Path.Combine(dataDirectory, TileFiles.DirectoryName, $"level-{built.Path.Level}.tiles");
+            long offset = built.Path.Index * built.Hashes.Length;
+            if (built.Path.Level >= TileFiles.LevelsMax || !File.Exists(path))
+            {
+                return null;
+            }
+            using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            if (RandomAccess.GetLength(file) < offset + built.Hashes.Length)
+            {
+                return null;
+            }
+            var found = new byte[built.Hashes.Length];
+            RandomAccess.Read(file, found, offset);
+            return found.AsSpan().SequenceEqual(built.Hashes)
+                ? null
+                : $"tile file {TileFiles.DirectoryName}/level-{built.Path.Level}.tiles: {built.Path} differs from the tile " +
+                    "rebuilt from the entries (stop the server and delete the file: it is rebuilt from the database)";
         }
 
         // The interior hashes stored with a full tile (TileSubtrees) must be the ones its hashes give; a partial tile

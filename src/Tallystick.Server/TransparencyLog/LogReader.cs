@@ -34,18 +34,20 @@ internal sealed class LogReader
 
     private readonly Database _database;
     private readonly TileCache _cache;
+    private readonly TileFiles? _files;
 
-    public LogReader(Database database)
-        : this(database, TileCacheBytesMax)
+    public LogReader(Database database, TileFiles files)
+        : this(database, TileCacheBytesMax, files)
     {
     }
 
     /// <summary>A reader whose cache holds at most <paramref name="cacheBytesMax"/> bytes (tests use a tiny one to
-    /// make every read evict).</summary>
-    internal LogReader(Database database, long cacheBytesMax)
+    /// make every read evict), serving full hash tiles from <paramref name="files"/> when they hold them.</summary>
+    internal LogReader(Database database, long cacheBytesMax, TileFiles? files = null)
     {
         _database = database;
         _cache = new TileCache(cacheBytesMax);
+        _files = files;
     }
 
     /// <summary>How many items (hashes, or entries at level 0) level <paramref name="level"/> holds in a tree of
@@ -64,7 +66,10 @@ internal sealed class LogReader
 
     /// <summary>The tile's bytes as tlog-tiles serves them (hashes, or length-prefixed entries), or null when the
     /// tree of <paramref name="size"/> leaves does not contain it. The array is shared: never modify it.</summary>
-    public byte[]? Read(TilePath tile, long size) => Covers(size, tile) ? Load(tile).Bytes : null;
+    /// <remarks>From the cache, else from the tile files (one <c>pread</c>, not cached: a log larger than the cache
+    /// would only churn it), else from SQLite (cached).</remarks>
+    public byte[]? Read(TilePath tile, long size) =>
+        !Covers(size, tile) ? null : _cache.TryGet(tile)?.Bytes ?? _files?.TryRead(tile) ?? Load(tile).Bytes;
 
     /// <summary>The hash of the perfect subtree <paramref name="node"/>, which must lie inside the tree of
     /// <paramref name="size"/> leaves (<paramref name="size"/> at most the published checkpoint's).</summary>
