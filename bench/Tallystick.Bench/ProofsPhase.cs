@@ -117,7 +117,7 @@ internal static class ProofsPhase
 
     // Closed loop of 16 connections from the bench's load generator (wrk when installed), random full level-0 tiles:
     // a log of 1M entries has 3,906 of them, which all fit in the server's tile cache; at 10M most reads miss it and
-    // read SQLite.
+    // come from the flat tile files (filled by the server within seconds of its start, during the latency runs).
     private static async Task TilesAsync(BenchContext bench, Uri baseUri, long size, TimeSpan window)
     {
         var fullTiles = size / 256;
