@@ -28,8 +28,12 @@ public sealed class CrashTests : IDisposable
         {
             using var server = await ServerProcess.Start(_data);
             using var stop = new CancellationTokenSource();
+            var before = acknowledged.Count;
             var writers = Enumerable.Range(0, 8).Select(w => Emitter(server, $"s{seed}r{round}w{w}", acknowledged, stop.Token)).ToList();
-            await Task.Delay(random.Next(300, 1200));
+            // Kill during sustained emits: once answers flow (a fresh process on a loaded machine can take over a
+            // second to answer its first request), at a seeded random moment after that.
+            await WaitUntil(() => acknowledged.Count > before, TimeSpan.FromSeconds(30));
+            await Task.Delay(random.Next(0, 900));
             server.Kill();
             await stop.CancelAsync();
             await Task.WhenAll(writers);
@@ -66,7 +70,8 @@ public sealed class CrashTests : IDisposable
         {
             using var stop = new CancellationTokenSource();
             var writers = Enumerable.Range(0, 8).Select(w => Emitter(server, $"term{w}", acknowledged, stop.Token)).ToList();
-            await Task.Delay(700);
+            await WaitUntil(() => !acknowledged.IsEmpty, TimeSpan.FromSeconds(30));
+            await Task.Delay(300);
             server.Terminate();
             Assert.Equal(0, await server.WaitForExit(TimeSpan.FromSeconds(30)));
             await stop.CancelAsync();
@@ -158,6 +163,16 @@ public sealed class CrashTests : IDisposable
             count++;
         }
         Assert.True(count > 1);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"no emit was acknowledged within {timeout.TotalSeconds:0} s");
+            await Task.Delay(10);
+        }
     }
 
     public void Dispose()
