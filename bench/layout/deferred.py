@@ -39,4 +39,5 @@ while did < N:
         merged = did; merge_time += time.time() - m0
     if walsize() > 256 << 20: db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 el = time.time() - t0
+db.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # so the file size below is the whole database
 print(f"lsm merge every {MERGE}: {N} deltas in {el:.1f} s = {N/el:,.0f}/s (merges {merge_time:.1f} s); WAL {wal_bytes/N:,.0f} bytes/delta; db {os.path.getsize(path)/N:.0f} B/delta")
