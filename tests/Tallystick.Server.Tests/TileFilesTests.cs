@@ -114,6 +114,23 @@ public sealed class TileFilesTests(StoppedLog log) : IClassFixture<StoppedLog>, 
     }
 
     [Fact]
+    public void FileCutWhileRunning_ReadsFallBackToTheDatabase()
+    {
+        Copy();
+        using var files = Open(publishedSize: 301);
+        files.AppendCovered();
+        var tile = TilePath.HashTile(0, 0, 256);
+        Assert.NotNull(files.TryRead(tile));
+
+        using (var cut = File.Open(files.PathOf(0), FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            cut.SetLength(100);
+        }
+
+        Assert.Null(files.TryRead(tile)); // the reader then reads SQLite (LogReader.Read)
+    }
+
+    [Fact]
     public async Task LogVerify_ReportsADamagedTileFile()
     {
         Copy();

@@ -52,6 +52,7 @@ internal sealed class TileFiles : BackgroundService
     private readonly SafeFileHandle?[] _files = new SafeFileHandle?[LevelsMax];
     private readonly long[] _counts = new long[LevelsMax];
     private readonly Lock _open = new();
+    private int _shortFileReported;
 
     public TileFiles(Database database, Sequencer sequencer, TimeProvider time, ILogger<TileFiles> logger)
         : this(database, () => sequencer.Head.CheckpointSize, time, logger)
@@ -96,8 +97,13 @@ internal sealed class TileFiles : BackgroundService
         int read = RandomAccess.Read(_files[tile.Level]!, bytes, tile.Index * TileBytes);
         if (read != TileBytes)
         {
-            throw new InvalidOperationException(
-                $"{PathOf(tile.Level)} is shorter than its {Count(tile.Level)} tiles: it was cut while the server ran");
+            // Cut by someone else while the server runs: serve from SQLite (the caller's fallback) and say so once.
+            if (Interlocked.Exchange(ref _shortFileReported, 1) == 0)
+            {
+                _logger.LogWarning("{File} is shorter than the {Count} tiles the server wrote to it: tiles are read " +
+                    "from the database instead; restart the server to repair the file", PathOf(tile.Level), Count(tile.Level));
+            }
+            return null;
         }
         return bytes;
     }
