@@ -67,6 +67,40 @@ public sealed class SchemaUpgradeTests : IDisposable
         Assert.Equal(expected, upgraded);
     }
 
+    [Fact]
+    public void Reopen_LogTilesWithoutSubtrees_GainsTheColumn_KeepingTheRows()
+    {
+        using (new Database(_dir))
+        {
+        }
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(_dir, "tallystick.db")}"))
+        {
+            connection.Open();
+            using var old = connection.CreateCommand();
+            // log_tiles as builds before the stored interior hashes made it, with one tile in it.
+            old.CommandText = "DROP TABLE log_tiles; " +
+                "CREATE TABLE log_tiles (level INTEGER NOT NULL, idx INTEGER NOT NULL, hashes BLOB NOT NULL, " +
+                "PRIMARY KEY (level, idx)) WITHOUT ROWID; " +
+                "INSERT INTO log_tiles (level, idx, hashes) VALUES (0, 0, zeroblob(8192));";
+            old.ExecuteNonQuery();
+        }
+        SqliteConnection.ClearAllPools();
+
+        using var upgraded = new Database(_dir);
+        using var again = new Database(_dir); // opening it again must not try to add the column twice
+
+        using var connection2 = upgraded.Open();
+        using var columns = connection2.CreateCommand();
+        columns.CommandText = "SELECT group_concat(name, ',') FROM pragma_table_info('log_tiles')";
+        Assert.Equal("level,idx,hashes,subtrees", columns.ExecuteScalar());
+        using var row = connection2.CreateCommand();
+        row.CommandText = "SELECT length(hashes), subtrees IS NULL FROM log_tiles WHERE level = 0 AND idx = 0";
+        using var reader = row.ExecuteReader();
+        Assert.True(reader.Read());
+        Assert.Equal(8192L, reader.GetInt64(0));
+        Assert.Equal(1L, reader.GetInt64(1));
+    }
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
