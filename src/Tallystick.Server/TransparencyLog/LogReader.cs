@@ -20,8 +20,10 @@ namespace Tallystick.Server.TransparencyLog;
 /// full tile is written once, and a partial tile <c>.p/W</c> is a prefix that later appends do not touch; the
 /// sequencer commits the tiles a checkpoint covers before it publishes that checkpoint. So tiles are read through the
 /// shared pool of read connections with statements kept prepared (WAL readers never block the sequencer) and kept in
-/// a bounded cache (<see cref="TileCacheBytesMax"/>, CLOCK eviction, lock-free hits), together with the perfect-subtree hashes inside each hash
-/// tile once a proof needed them, so a proof through a cached tile hashes nothing. Thread-safe.
+/// a bounded cache (<see cref="TileCacheBytesMax"/>, CLOCK eviction, lock-free hits) with the interior hashes a full
+/// tile stores (<see cref="TileSubtrees"/>: a proof through it hashes at most 11 times) or, for other tiles, the
+/// perfect-subtree hashes computed once a proof needed them. Full hash tiles not in the cache are served from the
+/// flat tile files (<see cref="TileFiles"/>) when those hold them. Thread-safe.
 /// </remarks>
 internal sealed class LogReader
 {
@@ -169,8 +171,9 @@ internal sealed class LogReader
             }
         }
         int length = tile.Width * HashSize;
-        if (stored is null || stored.Length < length || (!tile.IsPartial && stored.Length != length) ||
-            (subtrees is not null && (subtrees.Length != TileSubtrees.Size || stored.Length != TilePath.FullWidth * HashSize)))
+        bool badSubtrees = subtrees is not null &&
+            (subtrees.Length != TileSubtrees.Size || stored?.Length != TilePath.FullWidth * HashSize);
+        if (stored is null || stored.Length < length || (!tile.IsPartial && stored.Length != length) || badSubtrees)
         {
             throw new InvalidOperationException(
                 $"log tile {tile.Level}/{tile.Index} holds {(stored?.Length ?? 0) / HashSize} hashes and " +
@@ -178,7 +181,9 @@ internal sealed class LogReader
                 "the log is corrupt; run `tally log verify`");
         }
         // A partial view (.p/W) of a tile that is full by now uses only its first W hashes, so not its subtrees.
-        return stored.Length == length ? (stored, tile.IsPartial ? null : subtrees) : (stored.AsSpan(0, length).ToArray(), null);
+        return stored.Length == length
+            ? (stored, tile.IsPartial ? null : subtrees)
+            : (stored.AsSpan(0, length).ToArray(), null);
     });
 
     private byte[] ReadBundle(TilePath tile) => Use(connection =>
@@ -224,7 +229,8 @@ internal sealed class LogReader
 
     /// <summary>
     /// A tile's stored bytes and, for a hash tile, the hashes of the perfect subtrees inside it (heights 1–7; height
-    /// 0 is the tile's own hashes), computed the first time a proof needs one: serving tiles never pays for them.
+    /// 0 is the tile's own hashes): from the stored interior hashes (heights 4–7) plus at most 7 hashes of leaves
+    /// when the tile has them, else all computed the first time a proof needs one. Serving tiles never pays for them.
     /// </summary>
     private sealed class CachedTile(TilePath path, byte[] bytes, byte[]? stored, TileCache cache)
     {
