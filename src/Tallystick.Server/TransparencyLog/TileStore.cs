@@ -136,26 +136,17 @@ internal sealed class TileStore
         {
             hashes = _rightTiles[level].GetRange(offset, width);
         }
-        else if (_pendingFull.FindIndex(t => t.Level == level && t.Index == tileIndex) is var pending and >= 0)
-        {
-            var full = _pendingFull[pending].Hashes;
-            var list = new List<byte[]>(width);
-            for (var i = 0; i < width; i++)
-            {
-                list.Add(full.AsSpan((offset + i) * Rfc6962.HashSize, Rfc6962.HashSize).ToArray());
-            }
-            hashes = list;
-        }
         else
         {
-            var stored = ReadTile(connection, transaction, level, tileIndex)
-                ?? throw new InvalidOperationException($"log tile {level}/{tileIndex} is missing");
-            var list = new List<byte[]>(width);
+            var full = _pendingFull.FindIndex(t => t.Level == level && t.Index == tileIndex) is var pending and >= 0
+                ? _pendingFull[pending].Hashes
+                : ReadTile(connection, transaction, level, tileIndex)
+                    ?? throw new InvalidOperationException($"log tile {level}/{tileIndex} is missing");
+            hashes = new List<byte[]>(width);
             for (var i = 0; i < width; i++)
             {
-                list.Add(stored.AsSpan((offset + i) * Rfc6962.HashSize, Rfc6962.HashSize).ToArray());
+                hashes.Add(full.AsSpan((offset + i) * Rfc6962.HashSize, Rfc6962.HashSize).ToArray());
             }
-            hashes = list;
         }
         return width == 1 ? hashes[0] : MerkleTree.RootFromLeafHashes(hashes);
     }
