@@ -86,16 +86,7 @@ internal static class LogFsck
             {
                 tileLevel.Value = built.Path.Level;
                 tileIndex.Value = built.Path.Index;
-                byte[]? stored = null;
-                byte[]? subtrees = null;
-                using (var row = tile.ExecuteReader())
-                {
-                    if (row.Read())
-                    {
-                        stored = (byte[])row[0];
-                        subtrees = row.IsDBNull(1) ? null : (byte[])row[1];
-                    }
-                }
+                var (stored, subtrees) = TileSubtrees.ReadRow(tile);
                 _tiles++;
                 if (stored is null)
                 {

@@ -160,16 +160,7 @@ internal sealed class LogReader
         var hashes = connection.Prepared("SELECT hashes, subtrees FROM log_tiles WHERE level = $l AND idx = $i");
         hashes.Parameters.AddWithValue("$l", tile.Level);
         hashes.Parameters.AddWithValue("$i", tile.Index);
-        byte[]? stored = null;
-        byte[]? subtrees = null;
-        using (var row = hashes.ExecuteReader())
-        {
-            if (row.Read())
-            {
-                stored = (byte[])row[0];
-                subtrees = row.IsDBNull(1) ? null : (byte[])row[1];
-            }
-        }
+        var (stored, subtrees) = TileSubtrees.ReadRow(hashes);
         int length = tile.Width * HashSize;
         bool badSubtrees = subtrees is not null &&
             (subtrees.Length != TileSubtrees.Size || stored?.Length != TilePath.FullWidth * HashSize);

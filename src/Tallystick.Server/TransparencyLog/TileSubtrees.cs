@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Tallystick.Merkle;
 using Tallystick.Tiles;
 
@@ -51,6 +52,14 @@ internal static class TileSubtrees
             level[..(count * hashSize)].CopyTo(below);
         }
         return below[..hashSize].ToArray();
+    }
+
+    /// <summary>Runs <paramref name="query"/> (<c>SELECT hashes, subtrees FROM log_tiles WHERE …</c>, one row at most)
+    /// and returns the tile's hashes and stored subtree hashes, each null when absent.</summary>
+    public static (byte[]? Hashes, byte[]? Subtrees) ReadRow(SqliteCommand query)
+    {
+        using var row = query.ExecuteReader();
+        return row.Read() ? ((byte[])row[0], row.IsDBNull(1) ? null : (byte[])row[1]) : (null, null);
     }
 
     /// <summary>The stored hash of the subtree at <paramref name="height"/> (4–7) and <paramref name="index"/>
