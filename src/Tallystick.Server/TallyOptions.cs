@@ -28,6 +28,13 @@ public sealed class TallyOptions
     /// <summary>How long Idempotency-Key answers are kept (at least 30 days). Env TALLY_IDEMPOTENCY_RETENTION_DAYS.</summary>
     public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>Durable deltas waiting before a copy into customer_rows starts (<see cref="Deltas.CustomerRows"/>).
+    /// Not a setting: tests lower it and <see cref="CustomerRowsMergeDelay"/> to exercise copies with few deltas.</summary>
+    internal int CustomerRowsMergeDeltasMin { get; set; } = Deltas.CustomerRows.MergeDeltasMin;
+
+    /// <summary>How long the oldest uncopied durable delta waits at most before a copy into customer_rows starts.</summary>
+    internal TimeSpan CustomerRowsMergeDelay { get; set; } = Deltas.CustomerRows.MergeDelayMax;
+
     /// <summary>Time allowed to finish acknowledged work on SIGTERM. Env TALLY_SHUTDOWN_TIMEOUT_SECONDS. Default 30 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

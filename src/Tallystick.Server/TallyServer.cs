@@ -77,10 +77,12 @@ public static class TallyServer
         builder.Services.AddSingleton<IdempotencyKeys>();
         builder.Services.AddSingleton<Sequencer>();
         builder.Services.AddSingleton<TileFiles>();
+        builder.Services.AddSingleton<CustomerRows>();
         builder.Services.AddSingleton<LogReader>();
         builder.Services.AddHostedService(s => s.GetRequiredService<Sequencer>());
         builder.Services.AddHostedService<WalCheckpointer>();
         builder.Services.AddHostedService(s => s.GetRequiredService<TileFiles>());
+        builder.Services.AddHostedService(s => s.GetRequiredService<CustomerRows>());
         builder.Services.AddWebhooks();
         builder.Services.AddOpenApi();
     }

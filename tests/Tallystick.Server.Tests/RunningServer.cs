@@ -38,6 +38,10 @@ public sealed class RunningServer : IAsyncLifetime
     /// <summary>A short webhook retry schedule keeps retry tests fast; null = production schedule.</summary>
     internal Webhooks.WebhookSchedule? WebhookSchedule { get; init; }
 
+    /// <summary>How long durable deltas wait before they are copied into customer_rows: short by default, so most
+    /// tests read copied rows; long to keep the copier away (tests that copy with CustomerRows.MergeOnce).</summary>
+    internal TimeSpan CustomerRowsMergeDelay { get; init; } = TimeSpan.FromMilliseconds(50);
+
     public async Task InitializeAsync()
     {
         var options = new TallyOptions
@@ -50,6 +54,7 @@ public sealed class RunningServer : IAsyncLifetime
             PublicUrl = PublicUrl,
             WebhooksAllowPrivateTargets = AllowPrivateWebhookTargets,
             WebhookSchedule = WebhookSchedule,
+            CustomerRowsMergeDelay = CustomerRowsMergeDelay,
         };
         _app = TallyServer.Build(options, logging: _ => { });
         await _app.StartAsync();

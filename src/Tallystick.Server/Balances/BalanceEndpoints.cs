@@ -68,11 +68,8 @@ internal static class BalanceEndpoints
         }
         // Sequence numbers are contiguous from 0, so an offset is a sequence number: no OFFSET scan.
         var from = window!.FromSequence + Math.Min(offset, window.Count);
-        var rows = connection.Prepared(DeltaRows.CustomerRange + " ORDER BY r.first_seq, d.id");
-        rows.Parameters.AddWithValue("$k", totals.CustomerKey);
-        rows.Parameters.AddWithValue("$from", from);
-        rows.Parameters.AddWithValue("$to", Math.Min(window.ToSequence, from + limit));
-        var deltas = DeltaRows.Read(rows, head);
+        var deltas = DeltaRows.ReadCustomerRange(connection, totals.CustomerKey, from,
+            Math.Min(window.ToSequence, from + limit), newestFirst: false, head);
         var result = new DeriveResult
         {
             CustomerId = customerId,

@@ -128,7 +128,7 @@ internal static class CheckpointEndpoints
         using (var transaction = connection.BeginTransaction(deferred: true))
         {
             (windows, error) = Resolve(connection, transaction, plane.Id, request, head.CheckpointSize);
-            rows = error is null ? WindowRows(connection, transaction, windows[0], offset, limit, head) : [];
+            rows = error is null ? WindowRows(connection, windows[0], offset, limit, head) : [];
         }
         if (error is not null)
         {
@@ -172,17 +172,12 @@ internal static class CheckpointEndpoints
     }
 
     /// <summary>The window's rows [from + offset, from + offset + limit), in sequence order.</summary>
-    private static List<DeltaRow> WindowRows(SqliteConnection connection, SqliteTransaction transaction, Window window,
+    private static List<DeltaRow> WindowRows(SqliteConnection connection, Window window,
         long offset, long limit, LogHead head)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = DeltaRows.CustomerRange + " ORDER BY d.seq";
-        command.Parameters.AddWithValue("$k", window.CustomerKey);
         var from = Math.Min(window.ToSeq, window.FromSeq + offset);
-        command.Parameters.AddWithValue("$from", from);
-        command.Parameters.AddWithValue("$to", Math.Min(window.ToSeq, from + limit));
-        return DeltaRows.Read(command, head);
+        return DeltaRows.ReadCustomerRange(connection, window.CustomerKey, from, Math.Min(window.ToSeq, from + limit),
+            newestFirst: false, head);
     }
 
     private static (Request? Request, ApiError? Error) Parse(byte[] body, DateTimeOffset now)

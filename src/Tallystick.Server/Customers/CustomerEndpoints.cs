@@ -97,12 +97,8 @@ internal static class CustomerEndpoints
         }
         // Most recent first: page p covers sequence numbers (total - p·limit, total - (p-1)·limit].
         var to = totals.AcceptedCount - ((page - 1) * limit);
-        using var rows = connection.CreateCommand();
-        rows.CommandText = DeltaRows.CustomerRange + " ORDER BY r.first_seq DESC, d.id DESC";
-        rows.Parameters.AddWithValue("$k", totals.CustomerKey);
-        rows.Parameters.AddWithValue("$from", Math.Max(0, to - limit));
-        rows.Parameters.AddWithValue("$to", to);
-        var items = DeltaRows.Read(rows, head);
+        var items = DeltaRows.ReadCustomerRange(connection, totals.CustomerKey, Math.Max(0, to - limit), to,
+            newestFirst: true, head);
         var result = new CustomerDetail
         {
             CustomerId = customerId,

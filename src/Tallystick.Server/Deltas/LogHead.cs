@@ -4,6 +4,7 @@ namespace Tallystick.Server.Deltas;
 /// What the sequencer has published, as one immutable snapshot: how far the log is sequenced, which prefix is
 /// being integrated, and the latest durable signed checkpoint. A record's status follows from its leaf index:
 /// below <see cref="CheckpointSize"/> VERIFIED, below <see cref="ProcessingSize"/> PROCESSING, else QUEUED.
+/// <see cref="DeltasBelow"/>: every delta with a smaller id is durable (what <c>CustomerRows</c> may copy).
 /// </summary>
 internal sealed record LogHead(
     long SequencedSize,
@@ -12,7 +13,8 @@ internal sealed record LogHead(
     byte[] CheckpointRoot,
     string CheckpointNote,
     long CheckpointAtUnixMs,
-    long OldestUnintegratedAtUnixMs)
+    long OldestUnintegratedAtUnixMs,
+    long DeltasBelow = 1)
 {
     public string StatusOf(long leafIndex) =>
         leafIndex < CheckpointSize ? "VERIFIED" : leafIndex < ProcessingSize ? "PROCESSING" : "QUEUED";

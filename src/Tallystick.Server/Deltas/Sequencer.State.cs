@@ -53,7 +53,7 @@ internal sealed partial class Sequencer
         // Whatever the WAL holds from before (a crash, a failed iteration) is made durable before it is published.
         _syncer.SyncNow();
         _head = _committed = new LogHead(sequencedSize, checkpoint.Size, checkpoint.Size, checkpoint.Root,
-            checkpoint.Note, checkpoint.SignedAtUnixMs, _oldestUnintegratedAt);
+            checkpoint.Note, checkpoint.SignedAtUnixMs, _oldestUnintegratedAt, _nextDeltaId);
     }
 
     private SignedCheckpoint? LatestCheckpoint()

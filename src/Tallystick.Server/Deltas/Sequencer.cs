@@ -330,9 +330,10 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
         }
         _unintegrated.AddRange(sequenced);
         _committed = checkpoint is null
-            ? _committed with { SequencedSize = _range.Size + _unintegrated.Count, OldestUnintegratedAtUnixMs = _oldestUnintegratedAt }
+            ? _committed with { SequencedSize = _range.Size + _unintegrated.Count, OldestUnintegratedAtUnixMs = _oldestUnintegratedAt,
+                DeltasBelow = _nextDeltaId }
             : new LogHead(_range.Size + _unintegrated.Count, checkpoint.Size, checkpoint.Size, checkpoint.Root,
-                checkpoint.Note, checkpoint.SignedAtUnixMs, _oldestUnintegratedAt);
+                checkpoint.Note, checkpoint.SignedAtUnixMs, _oldestUnintegratedAt, _nextDeltaId);
         // Answered and published by the syncer once the WAL holding this transaction is on disk.
         _syncer.Enqueue(new CommitSyncer.Commit(_committed, answers));
     }
@@ -395,7 +396,7 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
         try
         {
             using var command = _writer!.CreateCommand();
-            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+            command.CommandText = "PRAGMA main.wal_checkpoint(TRUNCATE)";
             command.ExecuteNonQuery();
         }
         catch (SqliteException e)

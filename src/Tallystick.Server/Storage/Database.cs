@@ -17,6 +17,7 @@ internal sealed partial class Database
         DataDirectory = Path.GetFullPath(dataDirectory);
         Directory.CreateDirectory(DataDirectory);
         FilePath = Path.Combine(DataDirectory, FileName);
+        RowsFilePath = Path.Combine(DataDirectory, RowsFileName);
         ConnectionString = new SqliteConnectionStringBuilder
         {
             DataSource = FilePath,
@@ -26,6 +27,98 @@ internal sealed partial class Database
             DefaultTimeout = 30,
         }.ToString();
         EnsureSchema();
+        EnsureRowsDatabase();
+    }
+
+    /// <summary>
+    /// The second database file: customer_rows, each customer's delta rows in sequence order (clustered), copied from
+    /// the ledger by <c>Deltas.CustomerRows</c>. Derived and rebuildable, so it is not part of the durable record.
+    /// </summary>
+    public const string RowsFileName = "customer-rows.db";
+
+    public string RowsFilePath { get; }
+
+    /// <summary>
+    /// customer_rows: every delta below <c>meta.below</c>, with everything a delta row shows (all but the salt) and its
+    /// record's receipt and log position, keyed (customer, seq). A page of 100 rows is one seek and a few contiguous
+    /// pages, where the ledger's tables (global order) cost two random pages per row. Per customer the rows here are
+    /// always a prefix of its sequence; readers take the rest from the ledger (Deltas/DeltaRows.ReadCustomerRange).
+    /// <c>meta.below_hash</c> is the item hash (upper-case hex) of delta below − 1: a file that does not match the ledger (a restored
+    /// or replaced tallystick.db) is emptied at start.
+    /// </summary>
+    private const string RowsSchema = """
+        CREATE TABLE IF NOT EXISTS meta (
+            key   TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS customer_rows (
+            customer     INTEGER NOT NULL,
+            seq          INTEGER NOT NULL,
+            delta        INTEGER NOT NULL,
+            amount_units INTEGER NOT NULL,
+            reason       TEXT NOT NULL,
+            reference_id TEXT,
+            metadata     TEXT,
+            item_hash    BLOB NOT NULL,
+            received_at  INTEGER NOT NULL,
+            record       INTEGER NOT NULL,
+            receipt      BLOB NOT NULL,
+            leaf_index   INTEGER NOT NULL,
+            PRIMARY KEY (customer, seq)
+        ) WITHOUT ROWID;
+        """;
+
+    /// <summary>Deltas below this id are in customer_rows (1 when it is empty).</summary>
+    public static long ReadRowsBelow(SqliteConnection connection, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT value FROM rows.meta WHERE key = 'below'";
+        return command.ExecuteScalar() is string value ? long.Parse(value, System.Globalization.CultureInfo.InvariantCulture) : 1;
+    }
+
+    /// <summary>Attaches customer-rows.db to a connection to the ledger, as schema <c>rows</c>.</summary>
+    public void AttachRows(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        // Microsoft.Data.Sqlite pools handles, and a pooled handle keeps what it had attached.
+        command.CommandText = "SELECT count(*) FROM pragma_database_list WHERE name = 'rows'";
+        if ((long)command.ExecuteScalar()! > 0)
+        {
+            return;
+        }
+        command.CommandText = "ATTACH DATABASE $path AS rows";
+        command.Parameters.AddWithValue("$path", RowsFilePath);
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>
+    /// Creates customer-rows.db when it is missing (the merger fills it from the ledger), and empties it when its
+    /// newest row is not the ledger's delta of that id (the ledger was restored or replaced under it).
+    /// </summary>
+    private void EnsureRowsDatabase()
+    {
+        using var connection = new SqliteConnection(ConnectionString);
+        connection.Open();
+        AttachRows(connection);
+        Execute(connection, "PRAGMA rows.journal_mode = WAL; PRAGMA busy_timeout = 30000;");
+        using var transaction = connection.BeginTransaction(deferred: true);
+        Execute(connection, RowsSchema.Replace("CREATE TABLE IF NOT EXISTS ", "CREATE TABLE IF NOT EXISTS rows.",
+            StringComparison.Ordinal), transaction);
+        var below = ReadRowsBelow(connection, transaction);
+        if (below > 1)
+        {
+            using var check = connection.CreateCommand();
+            check.Transaction = transaction;
+            check.CommandText = "SELECT (SELECT hex(item_hash) FROM main.deltas WHERE id = $last) = " +
+                "(SELECT value FROM rows.meta WHERE key = 'below_hash')";
+            check.Parameters.AddWithValue("$last", below - 1);
+            if (check.ExecuteScalar() is not 1L)
+            {
+                Execute(connection, "DELETE FROM rows.customer_rows; DELETE FROM rows.meta;", transaction);
+            }
+        }
+        transaction.Commit();
     }
 
     public string DataDirectory { get; }

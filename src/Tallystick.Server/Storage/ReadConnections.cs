@@ -39,6 +39,7 @@ internal sealed partial class Database : IDisposable
         try
         {
             connection.Open();
+            AttachRows(connection);
             Execute(connection, "PRAGMA busy_timeout = 30000; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -16384;");
             connection.TryLease();
             return connection;

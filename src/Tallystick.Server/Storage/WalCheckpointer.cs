@@ -34,7 +34,7 @@ internal sealed class WalCheckpointer(Database database, ILogger<WalCheckpointer
         using var timer = new PeriodicTimer(Interval);
         using var connection = database.Open();
         using var passive = connection.CreateCommand();
-        passive.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+        passive.CommandText = "PRAGMA main.wal_checkpoint(PASSIVE)";
         while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
         {
             try
@@ -61,7 +61,7 @@ internal sealed class WalCheckpointer(Database database, ILogger<WalCheckpointer
             return false;
         }
         using var command = writer.CreateCommand();
-        command.CommandText = "PRAGMA wal_checkpoint(PASSIVE)";
+        command.CommandText = "PRAGMA main.wal_checkpoint(PASSIVE)";
         command.ExecuteNonQuery();
         return true;
     }
