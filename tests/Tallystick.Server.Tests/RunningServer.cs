@@ -40,7 +40,7 @@ public sealed class RunningServer : IAsyncLifetime
 
     /// <summary>How long durable deltas wait before they are copied into customer_rows: short by default, so most
     /// tests read copied rows; long to keep the copier away (tests that copy with CustomerRows.MergeOnce).</summary>
-    internal TimeSpan CustomerRowsMergeDelay { get; init; } = TimeSpan.FromMilliseconds(50);
+    internal TimeSpan CustomerRowsMergeDelay { get; init; } = TimeSpan.FromMilliseconds(100);
 
     public async Task InitializeAsync()
     {

@@ -41,7 +41,10 @@ internal sealed partial class CustomerRows : BackgroundService
         "d.received_at, d.record, r.receipt, r.leaf_index FROM main.deltas d JOIN main.records r ON r.id = d.record " +
         "WHERE d.id >= $lo AND d.id < $hi ORDER BY d.customer, d.seq";
 
-    private readonly Func<long> _durableBelow;
+    private readonly Database _database;
+    private readonly Lock _gate = new();
+    private SqliteConnection? _probeConnection;
+    private Statement? _probe;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly int _mergeDeltasMin;
@@ -49,17 +52,14 @@ internal sealed partial class CustomerRows : BackgroundService
     private readonly SqliteConnection _connection;
     private long _below;
 
-    public CustomerRows(Database database, Sequencer sequencer, TimeProvider time, ILogger<CustomerRows> logger,
-        TallyOptions options)
-        : this(database, () => sequencer.Head.DeltasBelow, time, logger, options.CustomerRowsMergeDeltasMin,
-            options.CustomerRowsMergeDelay)
+    public CustomerRows(Database database, TimeProvider time, ILogger<CustomerRows> logger, TallyOptions options)
+        : this(database, time, logger, options.CustomerRowsMergeDeltasMin, options.CustomerRowsMergeDelay)
     {
     }
 
-    internal CustomerRows(Database database, Func<long> durableBelow, TimeProvider time, ILogger logger,
-        int mergeDeltasMin, TimeSpan mergeDelayMax)
+    internal CustomerRows(Database database, TimeProvider time, ILogger logger, int mergeDeltasMin, TimeSpan mergeDelayMax)
     {
-        _durableBelow = durableBelow;
+        _database = database;
         _time = time;
         _logger = logger;
         _mergeDeltasMin = mergeDeltasMin;
@@ -77,11 +77,56 @@ internal sealed partial class CustomerRows : BackgroundService
     public override void Dispose()
     {
         base.Dispose();
+        _probe?.Dispose();
+        _probeConnection?.Dispose();
         _connection.Dispose();
     }
 
     /// <summary>Deltas below this id are in customer_rows.</summary>
     public long Below => Interlocked.Read(ref _below);
+
+    /// <summary>
+    /// How far the ledger is durable (<see cref="LogHead.DeltasBelow"/>): set by the <see cref="Sequencer"/> when it
+    /// is built; the copier never copies beyond it.
+    /// </summary>
+    internal Func<long> DurableBelow { get; set; } = () => 1;
+
+    /// <summary>
+    /// Copies generations on the calling thread until fewer than <paramref name="lagMax"/> deltas below
+    /// <paramref name="durableBelow"/> are left (the sequencer at start, so that the referenceIds it must hold in memory
+    /// are bounded). Returns the deltas copied.
+    /// </summary>
+    public long CatchUp(long durableBelow, long lagMax)
+    {
+        long copied = 0;
+        while (durableBelow - Below > lagMax)
+        {
+            copied += MergeOnce(durableBelow);
+        }
+        return copied;
+    }
+
+    /// <summary>
+    /// The copied delta of <paramref name="customer"/> with this referenceId, or null. For the sequencer's thread only
+    /// (its own read connection, autocommit: every probe sees every generation committed before it).
+    /// </summary>
+    public Sequencer.ExistingDelta? FindByReference(long customer, string referenceId)
+    {
+        if (_probe is null)
+        {
+            _probeConnection = new SqliteConnection(new SqliteConnectionStringBuilder
+            {
+                DataSource = _database.RowsFilePath, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 30,
+            }.ToString());
+            _probeConnection.Open();
+            _probe = new Statement(_probeConnection, "SELECT delta, seq, record, item_hash, receipt, leaf_index, " +
+                "amount_units, reason, metadata, received_at FROM customer_rows WHERE customer = ?1 AND reference_id = ?2 " +
+                "ORDER BY seq LIMIT 1");
+        }
+        return _probe.Bind(1, customer).Bind(2, referenceId).QueryRow(row => new Sequencer.ExistingDelta(row.Int64(0),
+            row.Int64(1), row.Int64(2), row.Blob(3), row.Blob(4), row.Int64(5),
+            new DeltaDraft("", Amount.FromUnits(row.Int64(6)), row.Text(7)!, referenceId, row.Text(8)), row.Int64(9)));
+    }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -96,7 +141,7 @@ internal sealed partial class CustomerRows : BackgroundService
         var failures = 0;
         while (!stop.IsCancellationRequested)
         {
-            var durable = _durableBelow();
+            var durable = DurableBelow();
             var pending = durable - Below;
             if (pending <= 0)
             {
@@ -122,7 +167,7 @@ internal sealed partial class CustomerRows : BackgroundService
                     continue;
                 }
             }
-            stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Max(10, Math.Min(200, _mergeDelayMax.TotalMilliseconds / 4))));
+            stop.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Clamp(_mergeDelayMax.TotalMilliseconds / 4, 20, 200)));
         }
     }
 
@@ -161,6 +206,14 @@ internal sealed partial class CustomerRows : BackgroundService
 
     /// <summary>Copies the next generation, up to <paramref name="durableBelow"/>; returns the deltas copied.</summary>
     internal long MergeOnce(long durableBelow)
+    {
+        lock (_gate)
+        {
+            return MergeNext(durableBelow);
+        }
+    }
+
+    private long MergeNext(long durableBelow)
     {
         var lo = Below;
         var hi = Math.Min(durableBelow, lo + GenerationDeltasMax);
