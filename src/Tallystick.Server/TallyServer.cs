@@ -75,9 +75,9 @@ public static class TallyServer
         builder.Services.AddSingleton<ApiKeyAuthenticator>();
         builder.Services.AddSingleton<RequestMetrics>();
         builder.Services.AddSingleton<IdempotencyKeys>();
-        builder.Services.AddSingleton<CustomerRows>();
         builder.Services.AddSingleton<Sequencer>();
         builder.Services.AddSingleton<TileFiles>();
+        builder.Services.AddSingleton<CustomerRows>();
         builder.Services.AddSingleton<LogReader>();
         builder.Services.AddHostedService(s => s.GetRequiredService<Sequencer>());
         builder.Services.AddHostedService<WalCheckpointer>();

@@ -51,77 +51,6 @@ public sealed class CustomerRowsTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RepeatedReferenceIds_AreFound_Uncopied_Copied_AndAfterARestart()
-    {
-        string first, second, third;
-        using (var client = _server.Client())
-        {
-            first = await EmitWithReference(client, "r1", "5", 201);
-            second = await EmitWithReference(client, "r2", "6", 201);
-            third = await EmitWithReference(client, "r3", "7", 201);
-
-            // Not copied: found among the sequencer's pending referenceIds.
-            Assert.Equal(1L, Rows().Below);
-            await AssertRepeat(client, "r1", "5", first);
-            Assert.Equal("REFERENCE_ID_CONFLICT", Api.Code((await Api.Post(client, "api/v1/balance/delta",
-                Api.Emit("dup", "9", referenceId: "r1"))).Body));
-
-            // r1 copied, r2 and r3 not: one from customer_rows_by_reference, the others from memory.
-            Assert.Equal(1L, Rows().MergeOnce(2));
-            await AssertRepeat(client, "r1", "5", first);
-            await AssertRepeat(client, "r2", "6", second);
-            Assert.Equal(409, (await Api.Post(client, "api/v1/balance/delta", Api.Emit("dup", "9", referenceId: "r1"))).Status);
-
-            // A batch repeating one copied and one pending referenceId next to a new one: only the new one is recorded.
-            var (status, body) = await Api.Post(client, "api/v1/balance/delta/batch", "{\"deltas\":[" +
-                Api.Emit("dup", "5", referenceId: "r1") + "," + Api.Emit("dup", "7", referenceId: "r3") + "," +
-                Api.Emit("dup", "8", referenceId: "r4") + "]}");
-            Assert.Equal(201, status);
-            var results = body.GetProperty("data").GetProperty("results");
-            Assert.Equal(first, results[0].GetProperty("recordId").GetString());
-            Assert.True(results[0].GetProperty("idempotent").GetBoolean());
-            Assert.Equal(third, results[1].GetProperty("recordId").GetString());
-            Assert.True(results[1].GetProperty("idempotent").GetBoolean());
-            Assert.False(results[2].TryGetProperty("idempotent", out _));
-            await Api.WaitVerified(client, results[2].GetProperty("recordId").GetString()!);
-        }
-
-        // After a restart the uncopied referenceIds (r2, r3, r4) are reloaded from the ledger.
-        await _server.StopAsync();
-        await _server.InitializeAsync();
-        using var again = _server.Client();
-        Assert.Equal(2L, Rows().Below);
-        await AssertRepeat(again, "r1", "5", first);
-        await AssertRepeat(again, "r2", "6", second);
-        await AssertRepeat(again, "r3", "7", third);
-        var (_, derived) = await Api.Get(again, "api/v1/balance/derive/dup");
-        Assert.Equal(4, derived.GetProperty("data").GetProperty("deltasCount").GetInt32());
-
-        // Catching up (what the sequencer does at start when the copy lags far behind) copies whole generations until
-        // at most lagMax are left: here one generation, everything.
-        var durable = _server.Services.GetRequiredService<Sequencer>().Head.DeltasBelow;
-        Assert.Equal(0L, Rows().CatchUp(durable, lagMax: durable));
-        Assert.Equal(durable - 2, Rows().CatchUp(durable, lagMax: 1));
-        Assert.Equal(durable, Rows().Below);
-        await AssertRepeat(again, "r3", "7", third);
-    }
-
-    private static async Task<string> EmitWithReference(HttpClient client, string reference, string delta, int expected)
-    {
-        var (status, body) = await Api.Post(client, "api/v1/balance/delta", Api.Emit("dup", delta, referenceId: reference));
-        Assert.Equal(expected, status);
-        return body.GetProperty("data").GetProperty("recordId").GetString()!;
-    }
-
-    private static async Task AssertRepeat(HttpClient client, string reference, string delta, string recordId)
-    {
-        var (status, body) = await Api.Post(client, "api/v1/balance/delta", Api.Emit("dup", delta, referenceId: reference));
-        Assert.Equal(200, status);
-        Assert.Equal(recordId, body.GetProperty("data").GetProperty("recordId").GetString());
-        Assert.True(body.GetProperty("data").GetProperty("idempotent").GetBoolean());
-    }
-
-    [Fact]
     public async Task Copier_FillsTheFile_AndRebuildsItWhenDeleted()
     {
         await _server.StopAsync();
@@ -143,12 +72,6 @@ public sealed class CustomerRowsTests : IAsyncLifetime
             }
             await RestartAsync(server, async client =>
             {
-                // Before the copy is rebuilt, repeats are found among the referenceIds reloaded from the ledger.
-                var (status, body) = await Api.Post(client, "api/v1/balance/delta",
-                    "{\"customerId\":\"c2\",\"delta\":13,\"reason\":\"with ref\",\"referenceId\":\"ref-3\"," +
-                    "\"metadata\":{\"n\":3,\"tags\":[\"a\",\"b\"]}}");
-                Assert.Equal(200, status);
-                Assert.True(body.GetProperty("data").GetProperty("idempotent").GetBoolean());
                 await WaitCopied(server);
                 Assert.Equal(before, await Answers(client));
             });

@@ -41,10 +41,7 @@ internal sealed partial class CustomerRows : BackgroundService
         "d.received_at, d.record, r.receipt, r.leaf_index FROM main.deltas d JOIN main.records r ON r.id = d.record " +
         "WHERE d.id >= $lo AND d.id < $hi ORDER BY d.customer, d.seq";
 
-    private readonly Database _database;
-    private readonly Lock _gate = new();
-    private SqliteConnection? _probeConnection;
-    private Statement? _probe;
+    private readonly Func<long> _durableBelow;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly int _mergeDeltasMin;
@@ -52,14 +49,17 @@ internal sealed partial class CustomerRows : BackgroundService
     private readonly SqliteConnection _connection;
     private long _below;
 
-    public CustomerRows(Database database, TimeProvider time, ILogger<CustomerRows> logger, TallyOptions options)
-        : this(database, time, logger, options.CustomerRowsMergeDeltasMin, options.CustomerRowsMergeDelay)
+    public CustomerRows(Database database, Sequencer sequencer, TimeProvider time, ILogger<CustomerRows> logger,
+        TallyOptions options)
+        : this(database, () => sequencer.Head.DeltasBelow, time, logger, options.CustomerRowsMergeDeltasMin,
+            options.CustomerRowsMergeDelay)
     {
     }
 
-    internal CustomerRows(Database database, TimeProvider time, ILogger logger, int mergeDeltasMin, TimeSpan mergeDelayMax)
+    internal CustomerRows(Database database, Func<long> durableBelow, TimeProvider time, ILogger logger,
+        int mergeDeltasMin, TimeSpan mergeDelayMax)
     {
-        _database = database;
+        _durableBelow = durableBelow;
         _time = time;
         _logger = logger;
         _mergeDeltasMin = mergeDeltasMin;
@@ -77,62 +77,17 @@ internal sealed partial class CustomerRows : BackgroundService
     public override void Dispose()
     {
         base.Dispose();
-        _probe?.Dispose();
-        _probeConnection?.Dispose();
         _connection.Dispose();
     }
 
     /// <summary>Deltas below this id are in customer_rows.</summary>
     public long Below => Interlocked.Read(ref _below);
 
-    /// <summary>
-    /// How far the ledger is durable (<see cref="LogHead.DeltasBelow"/>): set by the <see cref="Sequencer"/> when it
-    /// is built; the copier never copies beyond it.
-    /// </summary>
-    internal Func<long> DurableBelow { get; set; } = () => 1;
-
-    /// <summary>
-    /// Copies generations on the calling thread until fewer than <paramref name="lagMax"/> deltas below
-    /// <paramref name="durableBelow"/> are left (the sequencer at start, so that the referenceIds it must hold in memory
-    /// are bounded). Returns the deltas copied.
-    /// </summary>
-    public long CatchUp(long durableBelow, long lagMax)
-    {
-        long copied = 0;
-        while (durableBelow - Below > lagMax)
-        {
-            copied += MergeOnce(durableBelow);
-        }
-        return copied;
-    }
-
-    /// <summary>
-    /// The copied delta of <paramref name="customer"/> with this referenceId, or null. For the sequencer's thread only
-    /// (its own read connection, autocommit: every probe sees every generation committed before it).
-    /// </summary>
-    public Sequencer.ExistingDelta? FindByReference(long customer, string referenceId)
-    {
-        if (_probe is null)
-        {
-            _probeConnection = new SqliteConnection(new SqliteConnectionStringBuilder
-            {
-                DataSource = _database.RowsFilePath, Mode = SqliteOpenMode.ReadWrite, Pooling = false, DefaultTimeout = 30,
-            }.ToString());
-            _probeConnection.Open();
-            _probe = new Statement(_probeConnection, "SELECT delta, seq, record, item_hash, receipt, leaf_index, " +
-                "amount_units, reason, metadata, received_at FROM customer_rows WHERE customer = ?1 AND reference_id = ?2 " +
-                "ORDER BY seq LIMIT 1");
-        }
-        return _probe.Bind(1, customer).Bind(2, referenceId).QueryRow(row => new Sequencer.ExistingDelta(row.Int64(0),
-            row.Int64(1), row.Int64(2), row.Blob(3), row.Blob(4), row.Int64(5),
-            new DeltaDraft("", Amount.FromUnits(row.Int64(6)), row.Text(7)!, referenceId, row.Text(8)), row.Int64(9)));
-    }
-
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.Factory.StartNew(() => Run(stoppingToken), stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-    /// <summary>The copier's nice value on Linux: it uses the CPU that emits and reads leave idle.</summary>
-    public const int ThreadNice = 10;
+    /// <summary>The copier's nice value on Linux where SCHED_IDLE is refused.</summary>
+    public const int ThreadNice = 19;
 
     private void Run(CancellationToken stop)
     {
@@ -141,7 +96,7 @@ internal sealed partial class CustomerRows : BackgroundService
         var failures = 0;
         while (!stop.IsCancellationRequested)
         {
-            var durable = DurableBelow();
+            var durable = _durableBelow();
             var pending = durable - Below;
             if (pending <= 0)
             {
@@ -172,9 +127,10 @@ internal sealed partial class CustomerRows : BackgroundService
     }
 
     /// <summary>
-    /// Lowers this thread's scheduling priority (Linux: a thread is a task with its own nice value; .NET's
-    /// Thread.Priority does nothing there). Copies are deferred work, and on a 2-core machine the copier otherwise takes
-    /// CPU from the sequencer and the request threads (batch ingest −10 %). Best effort: where it fails, nothing changes.
+    /// Runs this thread under SCHED_IDLE on Linux (nice 19 where that is refused): it gets a CPU only when nothing else
+    /// wants one. Copies are deferred work; at nice 10 the copier still took batch ingest 10 % on this 2-core machine,
+    /// where the sequencer is the bottleneck. .NET's Thread.Priority does nothing on Linux. Best effort: where both
+    /// fail, nothing changes.
     /// </summary>
     private void LowerPriority()
     {
@@ -184,14 +140,15 @@ internal sealed partial class CustomerRows : BackgroundService
         }
         try
         {
-            if (Native.SetPriority(0, Native.GetTid(), ThreadNice) != 0)
+            var tid = Native.GetTid();
+            if (Native.SetScheduler(tid, Native.SchedIdle, 0) != 0 && Native.SetPriority(0, tid, ThreadNice) != 0)
             {
-                _logger.LogDebug("setpriority for the customer_rows copier failed; it runs at normal priority");
+                _logger.LogDebug("the customer_rows copier runs at normal priority (sched_setscheduler and setpriority failed)");
             }
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            _logger.LogDebug(e, "no setpriority here; the customer_rows copier runs at normal priority");
+            _logger.LogDebug(e, "the customer_rows copier runs at normal priority");
         }
     }
 
@@ -200,20 +157,17 @@ internal sealed partial class CustomerRows : BackgroundService
         [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "setpriority")]
         public static partial int SetPriority(int which, int who, int priority);
 
+        public const int SchedIdle = 5;
+
+        [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "sched_setscheduler")]
+        public static partial int SetScheduler(int pid, int policy, in int priority);
+
         [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "gettid")]
         public static partial int GetTid();
     }
 
     /// <summary>Copies the next generation, up to <paramref name="durableBelow"/>; returns the deltas copied.</summary>
     internal long MergeOnce(long durableBelow)
-    {
-        lock (_gate)
-        {
-            return MergeNext(durableBelow);
-        }
-    }
-
-    private long MergeNext(long durableBelow)
     {
         var lo = Below;
         var hi = Math.Min(durableBelow, lo + GenerationDeltasMax);

@@ -17,37 +17,6 @@ internal sealed partial class Sequencer
     /// </summary>
     private readonly Dictionary<(long Number, string Text), Placed> _transactionReferences = new(KeyComparer.Instance);
 
-    /// <summary>
-    /// The other half of (customerId, referenceId) deduplication: the deltas with a referenceId that the copier has not
-    /// put into customer_rows yet (ids at or above <see cref="CustomerRows.Below"/>), in id order. The ledger has no
-    /// per-customer reference index (one random b-tree insert per delta less): a repeat is found here, in this
-    /// transaction's references, or in customer_rows_by_reference. Rebuilt from the ledger by <see cref="LoadState"/>.
-    /// </summary>
-    private readonly Dictionary<(long Number, string Text), ExistingDelta> _pendingReferences = new(KeyComparer.Instance);
-    private readonly Queue<(long DeltaId, long Customer, string Reference)> _pendingOrder = new();
-
-    private int PendingReferenceCount => _pendingOrder.Count;
-
-    /// <summary>
-    /// Forgets the pending referenceIds the copier has committed to customer_rows. Called between transactions, so a
-    /// probe of customer_rows made after it (autocommit, a fresh snapshot) sees every delta it forgot.
-    /// </summary>
-    private void PrunePendingReferences()
-    {
-        var below = _rows.Below;
-        while (_pendingOrder.TryPeek(out var oldest) && oldest.DeltaId < below)
-        {
-            _pendingOrder.Dequeue();
-            _pendingReferences.Remove((oldest.Customer, oldest.Reference));
-        }
-    }
-
-    private void AddPendingReference(long customer, string reference, ExistingDelta delta)
-    {
-        _pendingReferences[(customer, reference)] = delta;
-        _pendingOrder.Enqueue((delta.DeltaId, customer, reference));
-    }
-
     /// <summary>A delta placed in this transaction (new) or found from an earlier one (repeated referenceId).</summary>
     private sealed class Placed
     {
@@ -116,9 +85,8 @@ internal sealed partial class Sequencer
         if (draft.ReferenceId is { } reference)
         {
             var earlier = seenReferences.GetValueOrDefault((customer.Key, reference));
-            if (earlier is null && !customer.IsNew &&
-                (_pendingReferences.GetValueOrDefault((customer.Key, reference)) ?? _rows.FindByReference(customer.Key, reference))
-                is { } found)
+            if (earlier is null && !customer.IsNew && _commands!.ReferenceExists(customer.Key, reference) &&
+                _commands.FindByReference(customer.Key, reference) is { } found)
             {
                 earlier = new Placed { Customer = customer, Draft = found.Draft with { CustomerId = draft.CustomerId }, Seq = found.Seq, Existing = found,
                     AcceptedAt = found.AcceptedAt };
@@ -177,14 +145,6 @@ internal sealed partial class Sequencer
                 placed.ItemHash, acceptedAt);
         }
         record.Receipt = MerkleTree.RootFromLeafHashes(hashes);
-        foreach (var placed in record.Deltas)
-        {
-            if (placed.Draft.ReferenceId is { } reference)
-            {
-                AddPendingReference(record.Customer.Key, reference, new ExistingDelta(placed.DeltaId, placed.Seq, record.Id,
-                    placed.ItemHash, record.Receipt, record.LeafIndex, placed.Draft, acceptedAt));
-            }
-        }
         var entry = ReceiptLogEntry.Create(record.Receipt, acceptedAt);
         _commands!.InsertRecord(record.Id, record.Customer, record.LeafIndex, record.Receipt, firstDeltaId,
             record.FirstSeq, record.Deltas.Count, net, record.BalanceAfter, acceptedAt);

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using Tallystick.Merkle;
 using Tallystick.Notes;
 using Tallystick.Server.TransparencyLog;
@@ -55,36 +54,6 @@ internal sealed partial class Sequencer
         _syncer.SyncNow();
         _head = _committed = new LogHead(sequencedSize, checkpoint.Size, checkpoint.Size, checkpoint.Root,
             checkpoint.Note, checkpoint.SignedAtUnixMs, _oldestUnintegratedAt, _nextDeltaId);
-        LoadPendingReferences();
-    }
-
-    /// <summary>
-    /// Reloads the referenceIds of the deltas not yet in customer_rows, after copying the backlog first when it is
-    /// large (a new or emptied customer-rows.db) so that what is held in memory stays small.
-    /// </summary>
-    private void LoadPendingReferences()
-    {
-        _pendingReferences.Clear();
-        _pendingOrder.Clear();
-        var copied = _rows.CatchUp(_nextDeltaId, PendingReferencesAtStartMax);
-        if (copied > 0)
-        {
-            _logger.LogInformation("copied {Count} deltas into customer_rows before accepting emits", copied);
-        }
-        using var command = _writer!.CreateCommand();
-        command.CommandText = "SELECT d.id, d.customer, d.reference_id, d.seq, d.record, d.item_hash, r.receipt, " +
-            "r.leaf_index, d.amount_units, d.reason, d.metadata, d.received_at FROM deltas d JOIN records r ON r.id = d.record " +
-            "WHERE d.id >= $below AND d.reference_id IS NOT NULL ORDER BY d.id";
-        command.Parameters.AddWithValue("$below", _rows.Below);
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            var reference = reader.GetString(2);
-            var draft = new DeltaDraft("", Amount.FromUnits(reader.GetInt64(8)), reader.GetString(9), reference,
-                reader.IsDBNull(10) ? null : reader.GetString(10));
-            AddPendingReference(reader.GetInt64(1), reference, new ExistingDelta(reader.GetInt64(0), reader.GetInt64(3),
-                reader.GetInt64(4), (byte[])reader[5], (byte[])reader[6], reader.GetInt64(7), draft, reader.GetInt64(11)));
-        }
     }
 
     private SignedCheckpoint? LatestCheckpoint()

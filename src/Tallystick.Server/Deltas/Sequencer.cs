@@ -23,16 +23,6 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
     /// <summary>Deltas sequenced in one transaction at most.</summary>
     public const int GroupCommitDeltasMax = 20_000;
 
-    /// <summary>
-    /// referenceIds of deltas not yet copied into customer_rows that the sequencer holds at most; beyond this, emits
-    /// wait for the copier (and the queue bound answers 503), and /readyz reports it.
-    /// </summary>
-    public const int PendingReferencesMax = 2_000_000;
-
-    /// <summary>At start, deltas left uncopied at most: beyond this the sequencer copies them itself before it accepts
-    /// emits (a new or emptied customer-rows.db: about 5 s per million deltas), so the referenceIds it reloads are few.</summary>
-    public const int PendingReferencesAtStartMax = 500_000;
-
     /// <summary>Items cached in the customer-state cache before it is emptied.</summary>
     public const int CustomerCacheEntriesMax = 200_000;
 
@@ -48,8 +38,6 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
     private int _submitting;
     private readonly Dictionary<(long Number, string Text), CustomerState> _customers = new(KeyComparer.Instance);
     private readonly List<byte[]> _unintegrated = [];
-    private readonly CustomerRows _rows;
-    private volatile bool _waitingForCopier;
     private Thread? _thread;
     private bool _stopping;
     private int _queuedDeltas;
@@ -70,9 +58,8 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
     private long _lastPurgeTimestamp;
 
     public Sequencer(Database database, LogIdentity log, TimeProvider time, ILogger<Sequencer> logger,
-        TallyOptions options, CustomerRows rows)
+        TallyOptions options)
     {
-        _rows = rows;
         _database = database;
         _log = log;
         _time = time;
@@ -80,7 +67,6 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
         _checkpointInterval = options.CheckpointInterval;
         _idempotencyRetention = options.IdempotencyRetention;
         _head = _committed = new LogHead(0, 0, 0, Rfc6962.EmptyRoot(), "", 0, 0);
-        rows.DurableBelow = () => _head.DeltasBelow;
         _syncer = new CommitSyncer(head => _head = head, ErrorAnswer(RenderFailed), logger);
         LoadState();
     }
@@ -122,10 +108,6 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
                 _time.GetUtcNow().ToUnixTimeMilliseconds() - head.OldestUnintegratedAtUnixMs > 30_000)
             {
                 return "verification pipeline stalled: entries have waited more than 30 s for a checkpoint";
-            }
-            if (_waitingForCopier)
-            {
-                return $"emits wait: more than {PendingReferencesMax:N0} referenceIds are not yet copied into customer_rows";
             }
             return _thread is { IsAlive: true } || Volatile.Read(ref _stopping) ? null : "sequencer is not running";
         }
@@ -191,13 +173,6 @@ internal sealed partial class Sequencer : IHostedService, IDisposable
         {
             var stopping = Volatile.Read(ref _stopping);
             _wake.Reset();
-            PrunePendingReferences();
-            _waitingForCopier = !stopping && PendingReferenceCount >= PendingReferencesMax;
-            if (_waitingForCopier)
-            {
-                Thread.Sleep(20);
-                continue;
-            }
             Drain(batch);
             var integrate = _unintegrated.Count > 0 && (stopping || CheckpointDue());
             if (batch.Count == 0 && !integrate)

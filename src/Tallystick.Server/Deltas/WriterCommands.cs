@@ -14,9 +14,11 @@ internal sealed class WriterCommands : IDisposable
     private readonly Statement _insertEntry;
     private readonly Statement _insertCustomer;
     private readonly Statement _insertIdempotency;
+    private readonly Statement _probeReference;
     private readonly SqliteCommand _insertCheckpoint;
     private readonly SqliteCommand _findCustomer;
     private readonly SqliteCommand _customerTotals;
+    private readonly SqliteCommand _findReference;
     private readonly SqliteCommand[] _all;
     private readonly Statement[] _statements;
 
@@ -32,14 +34,22 @@ internal sealed class WriterCommands : IDisposable
             "INSERT INTO customers (id, plane_id, customer_id, reference, first_at) VALUES (?1, ?2, ?3, ?4, ?5)");
         _insertIdempotency = new Statement(connection, "INSERT OR IGNORE INTO idempotency_keys (plane_id, key, " +
             "fingerprint, status_code, response, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        _probeReference = new Statement(connection,
+            "SELECT id FROM deltas WHERE customer = ?1 AND reference_id = ?2");
         _insertCheckpoint = Create(connection,
             "INSERT INTO checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4)", 4);
         _findCustomer = Create(connection,
             "SELECT id, reference, first_at FROM customers WHERE plane_id = $1 AND customer_id = $2", 2);
         _customerTotals = Create(connection, "SELECT first_seq + delta_count, balance_after FROM records " +
             "WHERE customer = $1 ORDER BY first_seq DESC LIMIT 1", 1);
-        _all = [_insertCheckpoint, _findCustomer, _customerTotals];
-        _statements = [_insertDelta, _insertRecord, _insertEntry, _insertCustomer, _insertIdempotency];
+        _findReference = Create(connection, """
+            SELECT d.id, d.seq, d.record, d.item_hash, r.receipt, r.leaf_index, d.amount_units, d.reason, d.metadata,
+                   d.received_at, d.reference_id
+            FROM deltas d JOIN records r ON r.id = d.record
+            WHERE d.customer = $1 AND d.reference_id = $2
+            """, 2);
+        _all = [_insertCheckpoint, _findCustomer, _customerTotals, _findReference];
+        _statements = [_insertDelta, _insertRecord, _insertEntry, _insertCustomer, _insertIdempotency, _probeReference];
     }
 
     public void Bind(SqliteTransaction transaction)
@@ -75,6 +85,10 @@ internal sealed class WriterCommands : IDisposable
         _insertIdempotency.Bind(1, planeId).Bind(2, key).Bind(3, fingerprint).Bind(4, answer.StatusCode)
             .Bind(5, answer.Body).Bind(6, createdAt).Execute();
 
+    /// <summary>True when the customer already has a delta with this referenceId (an index probe, no row read).</summary>
+    public bool ReferenceExists(long customer, string referenceId) =>
+        _probeReference.Bind(1, customer).Bind(2, referenceId).QueryInt64() is not null;
+
     public CustomerState? LoadCustomer(long planeId, string customerId)
     {
         Set(_findCustomer, planeId, customerId);
@@ -99,6 +113,20 @@ internal sealed class WriterCommands : IDisposable
             }
         }
         return state;
+    }
+
+    public Sequencer.ExistingDelta? FindByReference(long customer, string referenceId)
+    {
+        Set(_findReference, customer, referenceId);
+        using var reader = _findReference.ExecuteReader();
+        if (!reader.Read())
+        {
+            return null;
+        }
+        var draft = new DeltaDraft("", Amount.FromUnits(reader.GetInt64(6)), reader.GetString(7), reader.GetString(10),
+            reader.IsDBNull(8) ? null : reader.GetString(8));
+        return new Sequencer.ExistingDelta(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), (byte[])reader[3],
+            (byte[])reader[4], reader.GetInt64(5), draft, reader.GetInt64(9));
     }
 
     public void Dispose()

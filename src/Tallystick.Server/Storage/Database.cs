@@ -43,7 +43,6 @@ internal sealed partial class Database
     /// record's receipt and log position, keyed (customer, seq). A page of 100 rows is one seek and a few contiguous
     /// pages, where the ledger's tables (global order) cost two random pages per row. Per customer the rows here are
     /// always a prefix of its sequence; readers take the rest from the ledger (Deltas/DeltaRows.ReadCustomerRange).
-    /// customer_rows_by_reference is the copied half of (customerId, referenceId) deduplication (Sequencer.Place).
     /// <c>meta.below_hash</c> is the item hash (upper-case hex) of delta below − 1: a file that does not match the ledger (a restored
     /// or replaced tallystick.db) is emptied at start.
     /// </summary>
@@ -67,8 +66,6 @@ internal sealed partial class Database
             leaf_index   INTEGER NOT NULL,
             PRIMARY KEY (customer, seq)
         ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS customer_rows_by_reference ON customer_rows (customer, reference_id)
-            WHERE reference_id IS NOT NULL;
         """;
 
     /// <summary>Deltas below this id are in customer_rows (1 when it is empty).</summary>
@@ -106,8 +103,8 @@ internal sealed partial class Database
         AttachRows(connection);
         Execute(connection, "PRAGMA rows.journal_mode = WAL; PRAGMA busy_timeout = 30000;");
         using var transaction = connection.BeginTransaction(deferred: true);
-        Execute(connection, RowsSchema.Replace(" IF NOT EXISTS ", " IF NOT EXISTS rows.", StringComparison.Ordinal),
-            transaction);
+        Execute(connection, RowsSchema.Replace("CREATE TABLE IF NOT EXISTS ", "CREATE TABLE IF NOT EXISTS rows.",
+            StringComparison.Ordinal), transaction);
         var below = ReadRowsBelow(connection, transaction);
         if (below > 1)
         {
@@ -141,8 +138,7 @@ internal sealed partial class Database
         var connection = new SqliteConnection(ConnectionString);
         connection.Open();
         // A handle from Microsoft.Data.Sqlite's pool may still have customer-rows.db attached, and the sequencer's
-        // BEGIN IMMEDIATE would then take that file's write lock too, against the copier.
-        Execute(connection, "SELECT 1"); // opens the schema so pragma_database_list is current
+        // BEGIN IMMEDIATE would then take that file's write lock too, waiting for (and blocking) the copier.
         using (var attached = connection.CreateCommand())
         {
             attached.CommandText = "SELECT count(*) FROM pragma_database_list WHERE name = 'rows'";
@@ -203,10 +199,7 @@ internal sealed partial class Database
         // Indexes an earlier build kept and this one does not: each cost every write a random b-tree insert.
         // records_by_time: scoped balances now binary-search records_by_customer (ScopeWindow.Before).
         // records_by_receipt (the receipt prefix alone): replaced by records_by_receipt_epoch (Deltas/ReceiptIndex.cs).
-        // deltas_by_reference: deduplication reads customer_rows_by_reference (customer-rows.db) and the sequencer's
-        // uncopied referenceIds; the sequencer copies an older ledger's deltas there before it accepts emits.
-        Execute(connection, "DROP INDEX IF EXISTS records_by_time; DROP INDEX IF EXISTS records_by_receipt; " +
-            "DROP INDEX IF EXISTS deltas_by_reference;", transaction);
+        Execute(connection, "DROP INDEX IF EXISTS records_by_time; DROP INDEX IF EXISTS records_by_receipt;", transaction);
         // Columns added since: tiles written before log_tiles.subtrees keep NULL there (readers compute them).
         using (var columns = connection.CreateCommand())
         {

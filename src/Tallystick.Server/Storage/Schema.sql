@@ -83,9 +83,7 @@ CREATE TABLE deltas (
     item_hash    BLOB NOT NULL,
     received_at  INTEGER NOT NULL
 );
--- No per-customer index on deltas: (customerId, referenceId) deduplication reads customer_rows_by_reference in
--- customer-rows.db (filled by sorted copies, off the write path) plus the sequencer's in-memory referenceIds of the
--- deltas not copied yet (Deltas/Sequencer.Records.cs). A random b-tree insert per delta less.
+CREATE UNIQUE INDEX deltas_by_reference ON deltas (customer, reference_id) WHERE reference_id IS NOT NULL;
 
 -- A period checkpoint: one customer's verified deltas in a sequence window, committed by a root and anchored by one
 -- log entry (type 0x02). `statement` is the signed note (the proof token's content). One per window: repeating the

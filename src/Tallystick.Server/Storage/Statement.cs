@@ -86,41 +86,6 @@ internal sealed class Statement : IDisposable
         }
     }
 
-    /// <summary>Runs a query and maps its first row with <paramref name="map"/>; default when there is no row.</summary>
-    public T? QueryRow<T>(Func<Row, T> map)
-    {
-        try
-        {
-            var rc = raw.sqlite3_step(_stmt);
-            if (rc == raw.SQLITE_ROW)
-            {
-                return map(new Row(_stmt));
-            }
-            if (rc != raw.SQLITE_DONE)
-            {
-                Throw(rc);
-            }
-            return default;
-        }
-        finally
-        {
-            raw.sqlite3_reset(_stmt);
-        }
-    }
-
-    /// <summary>The current row of a stepped statement; valid only inside <see cref="QueryRow"/>'s map.</summary>
-    public readonly struct Row(sqlite3_stmt stmt)
-    {
-        public long Int64(int column) => raw.sqlite3_column_int64(stmt, column);
-
-        public byte[] Blob(int column) => raw.sqlite3_column_blob(stmt, column).ToArray();
-
-        /// <summary>The column as text, or null when it is NULL.</summary>
-        public string? Text(int column) => raw.sqlite3_column_type(stmt, column) == raw.SQLITE_NULL
-            ? null
-            : raw.sqlite3_column_text(stmt, column).utf8_to_string();
-    }
-
     public void Dispose() => _stmt.Dispose();
 
     private void Check(int rc)
