@@ -40,6 +40,33 @@ internal sealed class BenchContext(BenchOptions options, ILoadGenerator load)
         }
     }
 
+    /// <summary>
+    /// Waits until the server's clustered row copy (customer-rows.db) holds every durable delta (/readyz uncopiedRows
+    /// is 0): the steady state reads are measured in. Its copier runs only on idle CPU, so after a preload that kept
+    /// both cores busy it catches up here.
+    /// </summary>
+    public static async Task<TimeSpan> WaitRowsCopiedAsync(Uri baseUri, TimeSpan timeout)
+    {
+        using var client = ClientLoad.NewClient(1);
+        var uri = new Uri(baseUri, "/readyz");
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            var json = await client.GetByteArrayAsync(uri);
+            using var document = JsonDocument.Parse(json);
+            var uncopied = document.RootElement.GetProperty("uncopiedRows").GetInt64();
+            if (uncopied == 0)
+            {
+                return clock.Elapsed;
+            }
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"{uncopied:N0} deltas still not copied into customer_rows after {timeout}");
+            }
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>One line for a load result: rate, latency percentiles, failures.</summary>
     public static string Describe(LoadResult result, string unit = "req/s", double perRequest = 1) =>
         $"{Stats.Rate(result.OkPerSecond * perRequest)} {unit}, latency p50 {Stats.Ms(result.P50Ms)} " +

@@ -32,6 +32,8 @@ internal static class DerivePhase
                 $"{Bodies.BatchSize} customers, {BatchPhase.Connections} in flight; 503 retries {loaded.Retries:N0}, " +
                 $"failed {loaded.FailedDeltas:N0}{(loaded.StoppedBecause is { } why ? ", " + why : "")})");
             Report.Line($"  all {size:N0} log entries VERIFIED {waited.TotalMilliseconds:N0} ms after the last batch answer");
+            var copied = await BenchContext.WaitRowsCopiedAsync(tally.BaseUri, TimeSpan.FromMinutes(2));
+            Report.Line($"  all rows in customer-rows.db (the clustered copy derive reads) {Stats.Seconds(copied)} later");
             Report.Lines(loadCpu.Describe("tally"), "  ");
             await DescribeOneAsync(tally.BaseUri);
             Report.Line($"load: {bench.Load.Description}; {Connections} concurrent clients, uniformly random customers, " +

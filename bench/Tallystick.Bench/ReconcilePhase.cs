@@ -28,7 +28,9 @@ internal static class ReconcilePhase
             await using var tally = await ServerProcess.StartTallyAsync(dir);
             var loaded = await BatchLoader.LoadAsync(tally.BaseUri, total, 1, BatchPhase.Connections, "rec", cap, "preload");
             await BenchContext.WaitAllVerifiedAsync(tally.BaseUri, TimeSpan.FromMinutes(2));
-            Report.Line($"preload: {loaded.Deltas:N0} deltas for cust_0 in {Stats.Seconds(loaded.Elapsed)}");
+            var copied = await BenchContext.WaitRowsCopiedAsync(tally.BaseUri, TimeSpan.FromMinutes(2));
+            Report.Line($"preload: {loaded.Deltas:N0} deltas for cust_0 in {Stats.Seconds(loaded.Elapsed)}; all rows in " +
+                $"customer-rows.db {Stats.Seconds(copied)} after VERIFIED");
             using var client = ClientLoad.NewClient(1);
             if (scoped)
             {

@@ -16,7 +16,7 @@ internal static class HealthEndpoints
         app.MapGet("/readyz", Ready).WithName("Readyz").ExcludeFromDescription();
     }
 
-    private static IResult Ready(Sequencer sequencer, Database database)
+    private static IResult Ready(Sequencer sequencer, Database database, CustomerRows rows)
     {
         string? problem;
         try
@@ -38,6 +38,8 @@ internal static class HealthEndpoints
             ["problem"] = problem,
             ["sequencedSize"] = head.SequencedSize,
             ["checkpointSize"] = head.CheckpointSize,
+            // Durable deltas not yet in the clustered row copy (informational: answers are the same either way).
+            ["uncopiedRows"] = Math.Max(0, head.DeltasBelow - rows.Below),
         };
         return Results.Json(body, statusCode: problem is null ? 200 : 503);
     }

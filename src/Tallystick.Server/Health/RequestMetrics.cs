@@ -50,7 +50,7 @@ internal sealed class RequestMetrics
     }
 
     /// <summary>The Prometheus text exposition (version 0.0.4).</summary>
-    public string Render(LogHead head, int queuedDeltas)
+    public string Render(LogHead head, int queuedDeltas, long uncopiedRows)
     {
         var text = new StringBuilder(4096);
         text.Append("# HELP tally_http_request_duration_seconds Server-side request duration by route.\n")
@@ -75,6 +75,8 @@ internal sealed class RequestMetrics
         Gauge(text, "tally_log_sequenced_entries", "Log entries sequenced (durable, not necessarily signed).", head.SequencedSize);
         Gauge(text, "tally_log_checkpoint_size", "Size of the latest published signed checkpoint.", head.CheckpointSize);
         Gauge(text, "tally_sequencer_queued_deltas", "Deltas waiting for the sequencer.", queuedDeltas);
+        Gauge(text, "tally_customer_rows_uncopied_deltas",
+            "Durable deltas not yet copied into customer-rows.db (their rows are read from the ledger).", uncopiedRows);
         return text.ToString();
     }
 
@@ -108,7 +110,8 @@ internal static class MetricsEndpoints
     }
 
     public static void MapMetrics(this IEndpointRouteBuilder app) =>
-        app.MapGet("/metrics", (RequestMetrics metrics, Sequencer sequencer) =>
-                Results.Text(metrics.Render(sequencer.Head, sequencer.QueuedDeltas), "text/plain; version=0.0.4; charset=utf-8"))
+        app.MapGet("/metrics", (RequestMetrics metrics, Sequencer sequencer, CustomerRows rows) =>
+                Results.Text(metrics.Render(sequencer.Head, sequencer.QueuedDeltas,
+                    Math.Max(0, sequencer.Head.DeltasBelow - rows.Below)), "text/plain; version=0.0.4; charset=utf-8"))
             .WithName("Metrics").ExcludeFromDescription();
 }
