@@ -19,25 +19,14 @@ internal sealed class BenchContext(BenchOptions options, ILoadGenerator load)
     /// </summary>
     public static async Task<(TimeSpan Waited, long Size)> WaitAllVerifiedAsync(Uri baseUri, TimeSpan timeout)
     {
-        using var client = ClientLoad.NewClient(1);
-        var uri = new Uri(baseUri, "/readyz");
-        var clock = Stopwatch.StartNew();
-        while (true)
+        long size = 0;
+        var waited = await WaitReadyAsync(baseUri, timeout, ready =>
         {
-            var json = await client.GetByteArrayAsync(uri);
-            using var document = JsonDocument.Parse(json);
-            var sequenced = document.RootElement.GetProperty("sequencedSize").GetInt64();
-            var checkpoint = document.RootElement.GetProperty("checkpointSize").GetInt64();
-            if (checkpoint >= sequenced)
-            {
-                return (clock.Elapsed, checkpoint);
-            }
-            if (clock.Elapsed > timeout)
-            {
-                throw new TimeoutException($"only {checkpoint:N0} of {sequenced:N0} log entries verified after {timeout}");
-            }
-            await Task.Delay(20);
-        }
+            var sequenced = ready.GetProperty("sequencedSize").GetInt64();
+            size = ready.GetProperty("checkpointSize").GetInt64();
+            return size >= sequenced ? null : $"only {size:N0} of {sequenced:N0} log entries verified";
+        });
+        return (waited, size);
     }
 
     /// <summary>
@@ -45,7 +34,13 @@ internal sealed class BenchContext(BenchOptions options, ILoadGenerator load)
     /// is 0): the steady state reads are measured in. Its copier runs only on idle CPU, so after a preload that kept
     /// both cores busy it catches up here.
     /// </summary>
-    public static async Task<TimeSpan> WaitRowsCopiedAsync(Uri baseUri, TimeSpan timeout)
+    public static Task<TimeSpan> WaitRowsCopiedAsync(Uri baseUri, TimeSpan timeout) =>
+        WaitReadyAsync(baseUri, timeout, ready => ready.GetProperty("uncopiedRows").GetInt64() is var uncopied && uncopied == 0
+            ? null
+            : $"{uncopied:N0} deltas still not copied into customer_rows");
+
+    /// <summary>Polls /readyz until <paramref name="pending"/> returns null (else: what is still pending).</summary>
+    private static async Task<TimeSpan> WaitReadyAsync(Uri baseUri, TimeSpan timeout, Func<JsonElement, string?> pending)
     {
         using var client = ClientLoad.NewClient(1);
         var uri = new Uri(baseUri, "/readyz");
@@ -54,16 +49,15 @@ internal sealed class BenchContext(BenchOptions options, ILoadGenerator load)
         {
             var json = await client.GetByteArrayAsync(uri);
             using var document = JsonDocument.Parse(json);
-            var uncopied = document.RootElement.GetProperty("uncopiedRows").GetInt64();
-            if (uncopied == 0)
+            if (pending(document.RootElement) is not { } what)
             {
                 return clock.Elapsed;
             }
             if (clock.Elapsed > timeout)
             {
-                throw new TimeoutException($"{uncopied:N0} deltas still not copied into customer_rows after {timeout}");
+                throw new TimeoutException($"{what} after {timeout}");
             }
-            await Task.Delay(50);
+            await Task.Delay(20);
         }
     }
 

@@ -53,19 +53,9 @@ public sealed class CustomerRowsTests : IAsyncLifetime
     [Fact]
     public async Task Copier_FillsTheFile_AndRebuildsItWhenDeleted()
     {
-        await _server.StopAsync();
-        var server = new RunningServer { CustomerRowsMergeDelay = TimeSpan.FromMilliseconds(20) };
-        await server.InitializeAsync();
+        var (server, before) = await StartCopyingServer();
         try
         {
-            string before;
-            using (var client = server.Client())
-            {
-                await Api.WaitVerified(client, await EmitMixedHistory(client));
-                await WaitCopied(server);
-                before = await Answers(client);
-            }
-            await server.StopAsync();
             foreach (var file in Directory.GetFiles(server.DataDirectory, Storage.Database.RowsFileName + "*"))
             {
                 File.Delete(file);
@@ -85,20 +75,10 @@ public sealed class CustomerRowsTests : IAsyncLifetime
     [Fact]
     public async Task ACopyAheadOfTheLedger_IsEmptiedAtStart_AndCopiedAgain()
     {
-        await _server.StopAsync();
-        var server = new RunningServer { CustomerRowsMergeDelay = TimeSpan.FromMilliseconds(20) };
-        await server.InitializeAsync();
+        var (server, early) = await StartCopyingServer();
         var saved = Path.Combine(Path.GetTempPath(), "tally-rows-ledger-" + Guid.NewGuid().ToString("N"));
         try
         {
-            string early;
-            using (var client = server.Client())
-            {
-                await Api.WaitVerified(client, await EmitMixedHistory(client));
-                await WaitCopied(server);
-                early = await Answers(client);
-            }
-            await server.StopAsync();
             Directory.CreateDirectory(saved);
             File.Copy(Path.Combine(server.DataDirectory, Storage.Database.FileName), Path.Combine(saved, Storage.Database.FileName));
 
@@ -128,6 +108,26 @@ public sealed class CustomerRowsTests : IAsyncLifetime
             await server.DisposeAsync();
             Directory.Delete(saved, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// A second server (this class's own stays stopped) whose copier runs 20 ms after emits: the mixed history emitted,
+    /// copied and verified, its answers captured, and the server stopped with its data directory kept.
+    /// </summary>
+    private async Task<(RunningServer Server, string Answers)> StartCopyingServer()
+    {
+        await _server.StopAsync();
+        var server = new RunningServer { CustomerRowsMergeDelay = TimeSpan.FromMilliseconds(20) };
+        await server.InitializeAsync();
+        string answers;
+        using (var client = server.Client())
+        {
+            await Api.WaitVerified(client, await EmitMixedHistory(client));
+            await WaitCopied(server);
+            answers = await Answers(client);
+        }
+        await server.StopAsync();
+        return (server, answers);
     }
 
     private CustomerRows Rows() => _server.Services.GetRequiredService<CustomerRows>();
