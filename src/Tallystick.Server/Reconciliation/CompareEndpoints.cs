@@ -69,6 +69,7 @@ internal static class CompareEndpoints
         }
         var head = sequencer.Head;
         using var connection = database.Open();
+        using var snapshot = connection.BeginTransaction(deferred: true); // one snapshot, one set of locks (as derive)
         var totals = CustomerTotals.Read(connection, plane.Id, request!.CustomerId!, head.CheckpointSize);
         if (totals is null)
         {
@@ -154,6 +155,7 @@ internal static class CompareEndpoints
         }
         var head = sequencer.Head;
         using var connection = database.Open();
+        using var snapshot = connection.BeginTransaction(deferred: true); // one snapshot, one set of locks (as derive)
         var totals = CustomerTotals.Read(connection, plane.Id, customerId, head.CheckpointSize);
         if (totals is null)
         {

@@ -27,6 +27,7 @@ internal static class Gaps
         }
         var head = sequencer.Head;
         using var connection = database.Open();
+        using var snapshot = connection.BeginTransaction(deferred: true); // one snapshot, one set of locks (as derive)
         var totals = CustomerTotals.Read(connection, plane.Id, customerId, head.CheckpointSize);
         if (totals is null)
         {
