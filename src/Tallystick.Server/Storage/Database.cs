@@ -43,8 +43,8 @@ internal sealed partial class Database
     /// record's receipt and log position, keyed (customer, seq). A page of 100 rows is one seek and a few contiguous
     /// pages, where the ledger's tables (global order) cost two random pages per row. Per customer the rows here are
     /// always a prefix of its sequence; readers take the rest from the ledger (Deltas/DeltaRows.ReadCustomerRange).
-    /// <c>meta.below_hash</c> is the item hash (upper-case hex) of delta below − 1: a file that does not match the ledger (a restored
-    /// or replaced tallystick.db) is emptied at start.
+    /// <c>meta.below_hash</c> is the item hash (upper-case hex) of delta below − 1: a file that does not match the
+    /// ledger (a restored or replaced tallystick.db) is emptied at start.
     /// </summary>
     private const string RowsSchema = """
         CREATE TABLE IF NOT EXISTS meta (
@@ -80,20 +80,29 @@ internal sealed partial class Database
     /// <summary>Attaches customer-rows.db to a connection to the ledger, as schema <c>rows</c>.</summary>
     public void AttachRows(SqliteConnection connection)
     {
-        using var command = connection.CreateCommand();
-        // Microsoft.Data.Sqlite pools handles, and a pooled handle keeps what it had attached.
-        command.CommandText = "SELECT count(*) FROM pragma_database_list WHERE name = 'rows'";
-        if ((long)command.ExecuteScalar()! > 0)
+        if (RowsAttached(connection))
         {
             return;
         }
+        using var command = connection.CreateCommand();
         command.CommandText = "ATTACH DATABASE $path AS rows";
         command.Parameters.AddWithValue("$path", RowsFilePath);
         command.ExecuteNonQuery();
     }
 
     /// <summary>
-    /// Creates customer-rows.db when it is missing (the merger fills it from the ledger), and empties it when its
+    /// True when customer-rows.db is attached: Microsoft.Data.Sqlite pools handles, and a pooled handle keeps what it
+    /// had attached.
+    /// </summary>
+    private static bool RowsAttached(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM pragma_database_list WHERE name = 'rows'";
+        return (long)command.ExecuteScalar()! > 0;
+    }
+
+    /// <summary>
+    /// Creates customer-rows.db when it is missing (the copier fills it from the ledger), and empties it when its
     /// newest row is not the ledger's delta of that id (the ledger was restored or replaced under it).
     /// </summary>
     private void EnsureRowsDatabase()
@@ -139,13 +148,9 @@ internal sealed partial class Database
         connection.Open();
         // A handle from Microsoft.Data.Sqlite's pool may still have customer-rows.db attached, and the sequencer's
         // BEGIN IMMEDIATE would then take that file's write lock too, waiting for (and blocking) the copier.
-        using (var attached = connection.CreateCommand())
+        if (RowsAttached(connection))
         {
-            attached.CommandText = "SELECT count(*) FROM pragma_database_list WHERE name = 'rows'";
-            if ((long)attached.ExecuteScalar()! > 0)
-            {
-                Execute(connection, "DETACH DATABASE rows");
-            }
+            Execute(connection, "DETACH DATABASE rows");
         }
         Execute(connection,
             "PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY; " +
